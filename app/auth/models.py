@@ -1,0 +1,89 @@
+"""Tables for accounts: users, their web sessions, API tokens and invites."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, utcnow
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    # Stored lower-cased: emails are compared without regard to case.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(200))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    # Follow-up policy (DESIGN.md "Policy").
+    thank_you_within_hours: Mapped[int] = mapped_column(Integer, default=48)
+    check_in_after_days: Mapped[int] = mapped_column(Integer, default=14)
+    check_in_grace_days: Mapped[int] = mapped_column(Integer, default=1)
+    send_hour: Mapped[int] = mapped_column(Integer, default=9)
+    skip_weekends: Mapped[bool] = mapped_column(Boolean, default=True)
+    second_check_in_after_days: Mapped[int | None] = mapped_column(Integer)
+
+    # Draft templates; null means the built-in default.
+    thank_you_subject: Mapped[str | None] = mapped_column(Text)
+    thank_you_body: Mapped[str | None] = mapped_column(Text)
+    check_in_subject: Mapped[str | None] = mapped_column(Text)
+    check_in_body: Mapped[str | None] = mapped_column(Text)
+
+    # Notifications.
+    daily_digest: Mapped[bool] = mapped_column(Boolean, default=True)
+    due_now: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class WebSession(Base):
+    """A signed-in browser. Only a hash of the cookie's secret is stored."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+    __table_args__ = (Index(None, "user_id", "expires_at"),)
+
+
+class ApiToken(Base):
+    """A personal API token. Only a hash of the secret is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+
+    __table_args__ = (Index(None, "user_id", "created_at", "id"),)
+
+
+class Invite(Base):
+    """A one-time invitation to register. Only a hash of the code is stored."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -1,0 +1,190 @@
+"""HTTP for accounts: register, sign in and out, API tokens, the user's own settings."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from app.auth import profile
+from app.auth import service as auth
+from app.auth.schemas import (
+    LoginIn,
+    LoginOut,
+    MeUpdate,
+    RegisterIn,
+    TokenCreate,
+    TokenCreated,
+    TokenRead,
+    UserRead,
+)
+from app.deps import (
+    SESSION_COOKIE,
+    CurrentUser,
+    Now,
+    SessionDep,
+    SessionOrPasswordUser,
+    SettingsDep,
+    TokenId,
+    client_address,
+)
+from app.errors import problems
+from app.web.responses import json_response
+
+router = APIRouter(prefix="/api/v1", responses=problems(500))
+
+
+@router.post(
+    "/auth/register",
+    operation_id="register",
+    tags=["auth"],
+    status_code=201,
+    response_model=UserRead,
+    responses=problems(403, 409, 422),
+    summary="Create an account",
+    description="The first account on an instance becomes its admin. After that, "
+    "`FOLLOWUP_REGISTRATION` decides: `open`, `invite` (an `invite_code` is needed) or `closed`.",
+)
+async def register(
+    data: RegisterIn, session: SessionDep, settings: SettingsDep, now: Now
+) -> Response:
+    user = await auth.register(
+        session,
+        settings=settings,
+        email=data.email,
+        password=data.password,
+        display_name=data.display_name,
+        invite_code=data.invite_code,
+        now=now,
+    )
+    return json_response(profile.to_read(user), status=201, headers={"Location": "/api/v1/me"})
+
+
+@router.post(
+    "/auth/login",
+    operation_id="login",
+    tags=["auth"],
+    response_model=LoginOut,
+    responses=problems(401, 403, 422, 429),
+    summary="Sign in with a web session cookie",
+    description="Sets the HttpOnly session cookie and returns the CSRF token that unsafe "
+    "cookie-authenticated requests must send as `X-CSRF-Token`. Failed attempts are "
+    "throttled per account and per address (429 with Retry-After).",
+)
+async def login(
+    data: LoginIn, request: Request, session: SessionDep, settings: SettingsDep, now: Now
+) -> Response:
+    user = await auth.authenticate(
+        session,
+        throttle=request.app.state.login_throttle,
+        email=data.email,
+        password=data.password,
+        address=client_address(request),
+    )
+    started = await auth.start_session(session, user=user, days=settings.session_days, now=now)
+    response = json_response(LoginOut(user=profile.to_read(user), csrf_token=started.csrf_token))
+    response.set_cookie(
+        SESSION_COOKIE,
+        started.cookie_value,
+        max_age=settings.session_days * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https" or settings.base_url.startswith("https://"),
+        path="/",
+    )
+    return response
+
+
+@router.post(
+    "/auth/logout",
+    operation_id="logout",
+    tags=["auth"],
+    status_code=204,
+    response_class=Response,
+    responses=problems(401, 403),
+    summary="Sign out (ends the web session)",
+)
+async def logout(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie and getattr(request.state, "web_session", None) is not None:
+        await auth.end_session(session, cookie_value=cookie)
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+    return response
+
+
+@router.post(
+    "/tokens",
+    operation_id="create_token",
+    tags=["tokens"],
+    status_code=201,
+    response_model=TokenCreated,
+    responses=problems(401, 403, 422, 429),
+    summary="Create a personal API token",
+    description="Authenticate with the web session or HTTP Basic (email:password). "
+    "The `token` is shown only in this response; only its hash is stored.",
+)
+async def create_token(
+    data: TokenCreate, session: SessionDep, user: SessionOrPasswordUser, now: Now
+) -> Response:
+    api_token, secret = await auth.create_token(session, user=user, name=data.name, now=now)
+    body = TokenCreated(
+        id=api_token.id, name=api_token.name, created_at=api_token.created_at, token=secret
+    )
+    return json_response(body, status=201, headers={"Location": f"/api/v1/tokens/{api_token.id}"})
+
+
+@router.get(
+    "/tokens",
+    operation_id="list_tokens",
+    tags=["tokens"],
+    response_model=list[TokenRead],
+    responses=problems(401),
+    summary="List your API tokens (never their secrets)",
+)
+async def list_tokens(session: SessionDep, user: CurrentUser) -> list[TokenRead]:
+    return [
+        TokenRead(id=t.id, name=t.name, created_at=t.created_at, last_used_at=t.last_used_at)
+        for t in await auth.list_tokens(session, user=user)
+    ]
+
+
+@router.delete(
+    "/tokens/{token_id}",
+    operation_id="revoke_token",
+    tags=["tokens"],
+    status_code=204,
+    response_class=Response,
+    responses=problems(401, 403, 404),
+    summary="Revoke an API token",
+)
+async def revoke_token(token_id: TokenId, session: SessionDep, user: CurrentUser) -> Response:
+    await auth.revoke_token(session, user=user, token_id=token_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/me",
+    operation_id="get_me",
+    tags=["me"],
+    response_model=UserRead,
+    responses=problems(401),
+    summary="Your profile and settings",
+)
+async def get_me(user: CurrentUser) -> Response:
+    return json_response(profile.to_read(user))
+
+
+@router.patch(
+    "/me",
+    operation_id="update_me",
+    tags=["me"],
+    response_model=UserRead,
+    responses=problems(401, 403, 422),
+    summary="Change your profile, time zone, policy, templates or notifications",
+    description="A merge-patch: `policy`, `templates` and `notifications` merge key by key "
+    "(RFC 7396) and null puts back a default. Changing the time zone or the policy "
+    "recomputes your scheduled follow-ups (snoozed ones excepted); changing a template "
+    "regenerates every draft you have not edited. An unknown placeholder is a 422.",
+)
+async def update_me(data: MeUpdate, session: SessionDep, user: CurrentUser, now: Now) -> Response:
+    user = await profile.update(session, user=user, patch=data, now=now)
+    return json_response(profile.to_read(user))

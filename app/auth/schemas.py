@@ -1,0 +1,123 @@
+"""Wire schemas for accounts, sessions, tokens and the user's settings."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from pydantic import BaseModel, EmailStr, Field, StringConstraints
+
+from app.wire import Input, Instant, Str200, TimeZoneName
+
+# Long passphrases are welcome and never truncated; the cap only bounds hashing work.
+Password = Annotated[str, StringConstraints(min_length=8, max_length=1024)]
+TemplateText = Annotated[str, StringConstraints(max_length=20000)]
+SubjectTemplate = Annotated[str, StringConstraints(max_length=300)]
+
+
+class RegisterIn(Input):
+    email: EmailStr = Field(examples=["jane@example.com"])
+    password: Password = Field(examples=["correct horse battery staple"])
+    display_name: Str200 = Field(examples=["Jane Doe"])
+    invite_code: str | None = Field(default=None, max_length=200)
+
+
+class LoginIn(Input):
+    email: EmailStr
+    password: str = Field(max_length=1024)
+
+
+class Policy(BaseModel):
+    thank_you_within_hours: int = Field(default=48, ge=1, le=720)
+    check_in_after_days: int = Field(default=14, ge=1, le=365)
+    check_in_grace_days: int = Field(default=1, ge=0, le=365)
+    send_hour: int = Field(default=9, ge=0, le=23, description="Local hour (0-23).")
+    skip_weekends: bool = True
+    second_check_in_after_days: int | None = Field(default=None, ge=1, le=365)
+
+
+class PolicyPatch(Input):
+    """Merged key by key; null puts back the default."""
+
+    thank_you_within_hours: int | None = Field(default=None, ge=1, le=720)
+    check_in_after_days: int | None = Field(default=None, ge=1, le=365)
+    check_in_grace_days: int | None = Field(default=None, ge=0, le=365)
+    send_hour: int | None = Field(default=None, ge=0, le=23)
+    skip_weekends: bool | None = None
+    second_check_in_after_days: int | None = Field(default=None, ge=1, le=365)
+
+
+class Templates(BaseModel):
+    """Placeholders: {recipient_first_name} {recipient_name} {company} {role}
+    {interview_date} {highlight} {excitement} {sender_name}; `{{` and `}}` are literal
+    braces. null means the built-in default."""
+
+    thank_you_subject: SubjectTemplate | None = None
+    thank_you_body: TemplateText | None = None
+    check_in_subject: SubjectTemplate | None = None
+    check_in_body: TemplateText | None = None
+
+
+class TemplatesPatch(Templates, Input):
+    pass
+
+
+class Notifications(BaseModel):
+    daily_digest: bool = True
+    due_now: bool = False
+
+
+class NotificationsPatch(Input):
+    daily_digest: bool | None = None
+    due_now: bool | None = None
+
+
+class UserRead(BaseModel):
+    id: uuid.UUID
+    email: str
+    display_name: str
+    is_admin: bool
+    timezone: str
+    policy: Policy
+    templates: Templates
+    notifications: Notifications
+    calendar_url: str | None = Field(
+        description="The secret iCalendar feed of your follow-ups (read-only; null until "
+        "the calendar feed is enabled on this instance)."
+    )
+    created_at: Instant
+
+
+class MeUpdate(Input):
+    """Merge-patch (RFC 7396): nested objects merge key by key; null puts back a default."""
+
+    display_name: Str200 | None = None
+    timezone: TimeZoneName | None = None
+    policy: PolicyPatch | None = None
+    templates: TemplatesPatch | None = None
+    notifications: NotificationsPatch | None = None
+
+
+class LoginOut(BaseModel):
+    user: UserRead
+    csrf_token: str = Field(
+        description="Send it as X-CSRF-Token with unsafe requests authenticated by the cookie."
+    )
+
+
+class TokenCreate(Input):
+    name: Str200 = Field(examples=["calendar sync"])
+
+
+class TokenRead(BaseModel):
+    id: uuid.UUID
+    name: str
+    created_at: Instant
+    last_used_at: Instant | None
+
+
+class TokenCreated(BaseModel):
+    id: uuid.UUID
+    name: str
+    created_at: Instant
+    token: str = Field(description="The secret. Shown only in this response: store it now.")

@@ -1,0 +1,218 @@
+"""Account rules: registration, passwords, web sessions, API tokens, login throttling."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from limits import RateLimitItemPerSecond
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import repository
+from app.auth.models import ApiToken, Invite, User, WebSession
+from app.config import Registration, Settings
+from app.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
+
+# OWASP's argon2id floor: 19 MiB, 2 iterations, 1 lane.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+# Verified when the email is unknown, so a known and an unknown email cost the same.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+TOKEN_PREFIX = "fu_"
+INVITE_DAYS = 7
+
+
+def hash_secret(secret: str) -> str:
+    """Tokens carry ≥128 random bits, so a fast hash is enough to store them safely."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+class LoginThrottle:
+    """Failed logins per account and per client address, in a moving window."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        window = settings.login_window_seconds
+        self._per_account = RateLimitItemPerSecond(settings.login_failures_per_account, window)
+        self._per_address = RateLimitItemPerSecond(settings.login_failures_per_address, window)
+
+    def check(self, email: str, address: str) -> None:
+        for item, key in ((self._per_account, email), (self._per_address, address)):
+            if not self._limiter.test(item, "login", key):
+                reset_at = self._limiter.get_window_stats(item, "login", key).reset_time
+                raise TooManyRequests(
+                    "Too many failed sign-ins; wait before trying again.",
+                    retry_after=int(reset_at - datetime.now().timestamp()) + 1,
+                )
+
+    def failed(self, email: str, address: str) -> None:
+        self._limiter.hit(self._per_account, "login", email)
+        self._limiter.hit(self._per_address, "login", address)
+
+    def succeeded(self, email: str) -> None:
+        self._limiter.clear(self._per_account, "login", email)
+
+
+async def register(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    email: str,
+    password: str,
+    display_name: str,
+    invite_code: str | None,
+    now: datetime,
+) -> User:
+    email = email.lower()
+    first = not await repository.any_user(session)
+    invite: Invite | None = None
+    if not first:
+        if invite_code:
+            invite = await repository.usable_invite(session, hash_secret(invite_code), now=now)
+            if invite is None:
+                raise Invalid(["body", "invite_code"], "this invite is unknown, used or expired")
+        elif settings.registration is Registration.CLOSED:
+            raise Forbidden("Registration is closed on this instance.")
+        elif settings.registration is Registration.INVITE:
+            raise Forbidden("Registration on this instance needs an invite.")
+    if await repository.user_by_email(session, email) is not None:
+        raise Conflict("An account with this email already exists.")
+    user = User(
+        email=email,
+        password_hash=hash_password(password),
+        display_name=display_name,
+        is_admin=first,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(user)
+    await session.flush()
+    if invite is not None:
+        invite.used_at = now
+        invite.used_by = user.id
+    return user
+
+
+async def create_invite(
+    session: AsyncSession, *, created_by: uuid.UUID | None, now: datetime
+) -> str:
+    code = secrets.token_urlsafe(24)
+    session.add(
+        Invite(
+            code_hash=hash_secret(code),
+            created_by=created_by,
+            created_at=now,
+            expires_at=now + timedelta(days=INVITE_DAYS),
+        )
+    )
+    await session.flush()
+    return code
+
+
+async def authenticate(
+    session: AsyncSession,
+    *,
+    throttle: LoginThrottle,
+    email: str,
+    password: str,
+    address: str,
+) -> User:
+    """The active user with this email and password, or 401 (429 when throttled)."""
+    email = email.lower()
+    throttle.check(email, address)
+    user = await repository.user_by_email(session, email)
+    ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+    if user is None or not ok or not user.is_active:
+        throttle.failed(email, address)
+        raise Unauthorized("Email or password is wrong.", basic=True)
+    throttle.succeeded(email)
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+@dataclass(frozen=True)
+class NewSession:
+    cookie_value: str
+    csrf_token: str
+    expires_at: datetime
+
+
+async def start_session(
+    session: AsyncSession, *, user: User, days: int, now: datetime
+) -> NewSession:
+    secret = secrets.token_urlsafe(32)
+    web_session = WebSession(
+        id_hash=hash_secret(secret),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
+    session.add(web_session)
+    await session.flush()
+    return NewSession(secret, web_session.csrf_token, web_session.expires_at)
+
+
+async def end_session(session: AsyncSession, *, cookie_value: str) -> None:
+    await repository.delete_web_session(session, hash_secret(cookie_value))
+
+
+async def user_for_session(
+    session: AsyncSession, *, cookie_value: str, now: datetime
+) -> tuple[User, WebSession] | None:
+    found = await repository.web_session_with_user(session, hash_secret(cookie_value), now=now)
+    if found is None or not found[0].is_active:
+        return None
+    return found
+
+
+# `last_used_at` is written at most this often, so reads don't all become writes.
+_LAST_USED_GRANULARITY = timedelta(minutes=1)
+
+
+async def user_for_token(session: AsyncSession, *, token: str, now: datetime) -> User | None:
+    found = await repository.token_with_user(session, hash_secret(token))
+    if found is None or not found[1].is_active:
+        return None
+    api_token, user = found
+    if api_token.last_used_at is None or now - api_token.last_used_at > _LAST_USED_GRANULARITY:
+        api_token.last_used_at = now
+    return user
+
+
+async def create_token(
+    session: AsyncSession, *, user: User, name: str, now: datetime
+) -> tuple[ApiToken, str]:
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    api_token = ApiToken(user_id=user.id, name=name, token_hash=hash_secret(secret), created_at=now)
+    session.add(api_token)
+    await session.flush()
+    return api_token, secret
+
+
+async def list_tokens(session: AsyncSession, *, user: User) -> list[ApiToken]:
+    return await repository.tokens_of(session, user.id)
+
+
+async def revoke_token(session: AsyncSession, *, user: User, token_id: uuid.UUID) -> None:
+    if not await repository.delete_token(session, user.id, token_id):
+        raise NotFound("No such token.")

@@ -1,0 +1,197 @@
+"""The `followup` command: serve, migrate, add users, make invites, print the OpenAPI document."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import TypeAdapter, ValidationError
+
+from app.config import Settings
+
+
+def alembic_config(database_url: str) -> object:
+    from alembic.config import Config
+
+    here = Path(__file__).resolve().parent.parent
+    ini = here / "alembic.ini"
+    if not ini.exists():
+        ini = Path.cwd() / "alembic.ini"
+    config = Config(str(ini))
+    config.set_main_option("script_location", str(ini.parent / "alembic"))
+    config.attributes["database_url"] = database_url
+    config.attributes["configure_logger"] = False
+    return config
+
+
+def migrate(settings: Settings) -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(settings.database_url), "head")  # type: ignore[arg-type]
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    migrate(settings)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        access_log=False,
+    )
+    return 0
+
+
+def _migrate(_args: argparse.Namespace, settings: Settings) -> int:
+    migrate(settings)
+    print("Database is up to date.")
+    return 0
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise SystemExit("The passwords differ.")
+        return password
+    return sys.stdin.readline().rstrip("\n")
+
+
+async def _add_user(settings: Settings, email: str, password: str, name: str, admin: bool) -> str:
+    from app.auth import service
+    from app.auth.repository import user_by_email
+    from app.db import create_engine, create_sessionmaker, session_scope
+
+    engine = create_engine(settings.database_url)
+    try:
+        async for session in session_scope(create_sessionmaker(engine)):
+            if await user_by_email(session, email) is not None:
+                raise SystemExit(f"An account with the email {email} already exists.")
+            from app.auth.models import User
+
+            now = datetime.now(UTC)
+            user = User(
+                email=email.lower(),
+                password_hash=service.hash_password(password),
+                display_name=name,
+                is_admin=admin,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(user)
+            await session.flush()
+            return str(user.id)
+    finally:
+        await engine.dispose()
+    raise AssertionError("unreachable")
+
+
+def _user_add(args: argparse.Namespace, settings: Settings) -> int:
+    from app.auth.schemas import RegisterIn
+
+    password = _read_password()
+    try:
+        data = RegisterIn(
+            email=args.email, password=password, display_name=args.name or args.email.split("@")[0]
+        )
+    except ValidationError as error:
+        for item in error.errors():
+            print(f"{'.'.join(map(str, item['loc']))}: {item['msg']}", file=sys.stderr)
+        return 2
+    migrate(settings)
+    user_id = asyncio.run(
+        _add_user(settings, data.email, data.password, data.display_name, args.admin)
+    )
+    print(f"Created {data.email} ({'admin' if args.admin else 'member'}), id {user_id}.")
+    return 0
+
+
+async def _make_invite(settings: Settings) -> str:
+    from app.auth import service
+    from app.db import create_engine, create_sessionmaker, session_scope
+
+    engine = create_engine(settings.database_url)
+    try:
+        async for session in session_scope(create_sessionmaker(engine)):
+            return await service.create_invite(session, created_by=None, now=datetime.now(UTC))
+    finally:
+        await engine.dispose()
+    raise AssertionError("unreachable")
+
+
+def _invite(_args: argparse.Namespace, settings: Settings) -> int:
+    migrate(settings)
+    code = asyncio.run(_make_invite(settings))
+    print(f"{settings.base_url}/register?invite={code}")
+    print(f'(or register through the API with "invite_code": "{code}"; valid for 7 days, once)')
+    return 0
+
+
+def _openapi(_args: argparse.Namespace, _settings: Settings) -> int:
+    print(openapi_json())
+    return 0
+
+
+def openapi_json() -> str:
+    """The OpenAPI document exactly as committed in openapi.json (independent of settings)."""
+    from app.main import create_app
+
+    app = create_app(Settings(database_url="sqlite:///:memory:", secret_key="-"))
+    return json.dumps(app.openapi(), indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="followup", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="apply pending migrations, then serve")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default="127.0.0.1",
+        help="proxies trusted for X-Forwarded-For/Proto (default: 127.0.0.1)",
+    )
+    serve.set_defaults(run=_serve)
+
+    commands.add_parser("migrate", help="apply migrations (alembic upgrade head)").set_defaults(
+        run=_migrate
+    )
+
+    user = commands.add_parser("user", help="manage accounts").add_subparsers(
+        dest="user_command", required=True
+    )
+    add = user.add_parser("add", help="create an account (password from a prompt or stdin)")
+    add.add_argument("email")
+    add.add_argument("--name", help="display name (default: the part of the email before @)")
+    add.add_argument("--admin", action="store_true", help="make the account an admin")
+    add.set_defaults(run=_user_add)
+
+    commands.add_parser("invite", help="print a one-time invite link").set_defaults(run=_invite)
+    commands.add_parser("openapi", help="print the OpenAPI document").set_defaults(run=_openapi)
+
+    args = parser.parse_args(argv)
+    try:
+        TypeAdapter(Settings)  # settings errors surface here, with the variable named
+        settings = Settings()
+    except ValidationError as error:
+        for item in error.errors():
+            print(f"setting {item['loc'][0]}: {item['msg']}", file=sys.stderr)
+        return 2
+    result: int = args.run(args, settings)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

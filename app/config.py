@@ -1,0 +1,69 @@
+"""Settings for one Followup instance, read from the environment and an optional `.env`."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DATA_DIR = Path("data")
+
+
+class Registration(StrEnum):
+    OPEN = "open"
+    INVITE = "invite"
+    CLOSED = "closed"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(
+        default=f"sqlite:///./{DATA_DIR}/followup.db", validation_alias="DATABASE_URL"
+    )
+    secret_key: str | None = Field(default=None, validation_alias="SECRET_KEY")
+    base_url: str = Field(default="http://127.0.0.1:8000", validation_alias="FOLLOWUP_BASE_URL")
+    registration: Registration = Field(
+        default=Registration.INVITE, validation_alias="FOLLOWUP_REGISTRATION"
+    )
+    smtp_host: str | None = Field(default=None, validation_alias="SMTP_HOST")
+    smtp_port: int = Field(default=587, validation_alias="SMTP_PORT")
+    smtp_username: str | None = Field(default=None, validation_alias="SMTP_USERNAME")
+    smtp_password: str | None = Field(default=None, validation_alias="SMTP_PASSWORD")
+    smtp_from: str | None = Field(default=None, validation_alias="SMTP_FROM")
+    smtp_starttls: bool = Field(default=True, validation_alias="SMTP_STARTTLS")
+    webhook_allow: str = Field(default="", validation_alias="FOLLOWUP_WEBHOOK_ALLOW")
+    # Login throttling: failures allowed per window, per account and per client address.
+    login_failures_per_account: int = Field(default=5, validation_alias="FOLLOWUP_LOGIN_LIMIT")
+    login_failures_per_address: int = Field(
+        default=20, validation_alias="FOLLOWUP_LOGIN_ADDRESS_LIMIT"
+    )
+    login_window_seconds: int = Field(default=900, validation_alias="FOLLOWUP_LOGIN_WINDOW")
+    session_days: int = Field(default=30, validation_alias="FOLLOWUP_SESSION_DAYS")
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @cached_property
+    def secret(self) -> str:
+        """The instance secret: SECRET_KEY, else one generated once into ./data/."""
+        if self.secret_key:
+            return self.secret_key
+        path = DATA_DIR / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,48 @@
+"""The follow-up table: one email to send, with its window, status and draft."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, utcnow
+
+
+class Followup(Base):
+    __tablename__ = "followups"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    interview_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("interviews.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    # Which planned follow-up this row is ("thank_you:<person>", "check_in", …); null for custom.
+    plan_key: Mapped[str | None] = mapped_column(String(64))
+    person_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL")
+    )
+    recipient_name: Mapped[str | None] = mapped_column(String(200))
+    recipient_email: Mapped[str | None] = mapped_column(String(320))
+    not_before: Mapped[datetime]
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    sent_at: Mapped[datetime | None]
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    # Moved by hand: the schedule no longer recomputes its times.
+    snoozed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Edited by hand: the draft no longer follows the interview or the templates.
+    draft_edited: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Cancelled by an outcome: a return to `pending` brings it back.
+    cancelled_by_outcome: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        # One row per planned follow-up; also serves "the follow-ups of this interview".
+        UniqueConstraint("user_id", "interview_id", "plan_key"),
+        Index(None, "user_id", "due_at", "id"),
+        Index(None, "user_id", "status", "due_at", "id"),
+    )

@@ -1,0 +1,136 @@
+"""HTTP for follow-ups: what is due, marking sent, snoozing, editing drafts, custom ones."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from app.deps import (
+    CurrentUser,
+    Cursor,
+    FollowupId,
+    IfMatch,
+    InterviewId,
+    Limit,
+    Now,
+    SessionDep,
+)
+from app.errors import problems
+from app.followups import service
+from app.followups.schedule import DueState, Kind, Status
+from app.followups.schemas import FollowupCreate, FollowupRead, FollowupUpdate
+from app.idempotency import IdempotencyDep
+from app.web.responses import json_response
+from app.wire import Instant, Page
+
+router = APIRouter(prefix="/api/v1", tags=["followups"], responses=problems(401, 500))
+
+
+def _one(read: FollowupRead, *, status: int = 200, location: bool = False) -> Response:
+    headers = {"ETag": service.etag(read)}
+    if location:
+        headers["Location"] = f"/api/v1/followups/{read.id}"
+    return json_response(read, status=status, headers=headers)
+
+
+@router.get(
+    "/followups",
+    operation_id="list_followups",
+    response_model=Page[FollowupRead],
+    responses=problems(422),
+    summary="List follow-ups",
+    description="Ordered by `due_at`, then `id`, with keyset pagination. "
+    "`due_state=due` is what to send now; `overdue` is late.",
+)
+async def list_followups(
+    session: SessionDep,
+    user: CurrentUser,
+    now: Now,
+    due_state: DueState | None = None,
+    status: Status | None = None,
+    kind: Kind | None = None,
+    interview_id: Annotated[
+        str | None, Query(max_length=64, description="Only this interview's follow-ups.")
+    ] = None,
+    due_before: Annotated[
+        Instant | None, Query(description="Keep follow-ups whose due_at is earlier.")
+    ] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Response:
+    filters = service.FollowupFilters(
+        due_state=due_state,
+        status=status,
+        kind=kind,
+        interview_id=service.parse_interview_filter(interview_id),
+        due_before=due_before,
+    )
+    page = await service.list_followups(
+        session, user=user, filters=filters, limit=limit, cursor=cursor, now=now
+    )
+    return json_response(page)
+
+
+@router.post(
+    "/interviews/{interview_id}/followups",
+    operation_id="create_followup",
+    status_code=201,
+    response_model=FollowupRead,
+    responses=problems(403, 404, 422),
+    summary="Add a custom follow-up to an interview",
+)
+async def create_followup(
+    interview_id: InterviewId,
+    data: FollowupCreate,
+    session: SessionDep,
+    user: CurrentUser,
+    now: Now,
+    idempotency: IdempotencyDep,
+) -> Response:
+    if (replay := await idempotency.replay()) is not None:
+        return replay
+    row = await service.create_custom(
+        session, user=user, interview_id=interview_id, data=data, now=now
+    )
+    response = _one(service.to_read(row, now), status=201, location=True)
+    return await idempotency.remember(response, now)
+
+
+@router.get(
+    "/followups/{followup_id}",
+    operation_id="get_followup",
+    response_model=FollowupRead,
+    responses=problems(404),
+    summary="One follow-up, with its draft",
+)
+async def get_followup(
+    followup_id: FollowupId, session: SessionDep, user: CurrentUser, now: Now
+) -> Response:
+    row = await service.get(session, user=user, followup_id=followup_id)
+    return _one(service.to_read(row, now))
+
+
+@router.patch(
+    "/followups/{followup_id}",
+    operation_id="update_followup",
+    response_model=FollowupRead,
+    responses=problems(403, 404, 412, 422),
+    summary="Mark sent, skip, snooze or edit a follow-up",
+    description="`status`: `sent` (with an optional `sent_at`, default now), `skipped`, or "
+    "back to `scheduled`. `not_before`/`due_at` snooze it (the schedule then keeps your "
+    "times). `subject`/`body` edit the draft, which then stops following the interview; "
+    "null puts back the generated text.",
+)
+async def update_followup(
+    followup_id: FollowupId,
+    data: FollowupUpdate,
+    session: SessionDep,
+    user: CurrentUser,
+    now: Now,
+    if_match: IfMatch = None,
+) -> Response:
+    row = await service.update(
+        session, user=user, followup_id=followup_id, patch=data, if_match=if_match, now=now
+    )
+    return _one(service.to_read(row, now))

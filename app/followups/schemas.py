@@ -1,0 +1,81 @@
+"""Wire schemas for follow-ups."""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, EmailStr, Field
+
+from app.followups.schedule import DueState, Kind, Status
+from app.wire import Body, Input, Instant, OptStr200, Str300
+
+
+class FollowupRead(BaseModel):
+    id: uuid.UUID
+    interview_id: uuid.UUID
+    kind: Kind
+    recipient_name: str | None
+    recipient_email: str | None
+    not_before: Instant = Field(description="From this instant the follow-up is due.")
+    due_at: Instant = Field(description="After this instant the follow-up is overdue.")
+    status: Status
+    sent_at: Instant | None
+    subject: str
+    body: str
+    due_state: DueState | None = Field(
+        description="upcoming, due or overdue, computed at the time of the request; "
+        "null unless scheduled."
+    )
+    mailto_url: str = Field(description="Opens the draft in a mail client (RFC 6068).")
+    draft_edited: bool = Field(
+        description="The subject or body was edited by hand: the draft no longer follows "
+        "the interview or the templates. PATCH subject or body to null to undo."
+    )
+    snoozed: bool = Field(
+        description="The times were moved by hand: the schedule no longer recomputes them."
+    )
+
+
+class SettableStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    SENT = "sent"
+    SKIPPED = "skipped"
+
+
+class FollowupUpdate(Input):
+    """Mark sent, skip, reschedule, snooze or edit the draft. Absent fields stay as they are."""
+
+    status: SettableStatus | None = None
+    sent_at: Instant | None = Field(
+        default=None, description="When it was sent; defaults to now when marking sent."
+    )
+    not_before: Instant | None = Field(default=None, description="Snooze: the new start.")
+    due_at: Instant | None = Field(default=None, description="Snooze: the new deadline.")
+    subject: Str300 | None = Field(default=None, description="null puts back the generated draft.")
+    body: Body | None = Field(default=None, description="null puts back the generated draft.")
+
+
+class FollowupCreate(Input):
+    """A custom follow-up on an interview, with its own draft."""
+
+    recipient_name: OptStr200 = None
+    recipient_email: EmailStr | None = None
+    not_before: Instant | None = Field(
+        default=None, description="Defaults to now (or due_at, if that is earlier)."
+    )
+    due_at: Instant
+    subject: Str300
+    body: Body = ""
+
+
+class FollowupListParams(BaseModel):
+    due_state: DueState | None = None
+    status: Status | None = None
+    kind: Kind | None = None
+    interview_id: uuid.UUID | None = None
+    due_before: Instant | None = None
+
+
+DueStateFilter = Literal["upcoming", "due", "overdue"]

@@ -1,0 +1,436 @@
+"""Follow-up rules: apply the schedule to stored rows, outcomes, drafts, marking sent, snoozing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import User
+from app.errors import Invalid, NotFound, PreconditionFailed
+from app.followups import drafts, repository, schedule
+from app.followups.models import Followup
+from app.followups.schedule import Kind, Status
+from app.followups.schemas import FollowupCreate, FollowupRead, FollowupUpdate, SettableStatus
+from app.interviews.models import Interview, Person
+from app.wire import Page, decode_cursor, encode_cursor, strong_etag
+
+SUBJECT_MAX, BODY_MAX = 300, 20000
+
+# Which kinds each outcome cancels; `pending` cancels nothing and restores.
+_CANCELLED_BY_OUTCOME: dict[str, frozenset[str]] = {
+    "pending": frozenset(),
+    "next_round": frozenset({Kind.CHECK_IN}),
+    "offer": frozenset({Kind.CHECK_IN}),
+    "rejected": frozenset({Kind.CHECK_IN}),
+    "no_response": frozenset({Kind.CHECK_IN}),
+    "withdrawn": frozenset({Kind.THANK_YOU, Kind.CHECK_IN, Kind.CUSTOM}),
+}
+
+
+def policy_of(user: User) -> schedule.Policy:
+    return schedule.Policy(
+        thank_you_within_hours=user.thank_you_within_hours,
+        check_in_after_days=user.check_in_after_days,
+        check_in_grace_days=user.check_in_grace_days,
+        send_hour=user.send_hour,
+        skip_weekends=user.skip_weekends,
+        second_check_in_after_days=user.second_check_in_after_days,
+    )
+
+
+def templates_of(user: User) -> drafts.UserTemplates:
+    return drafts.UserTemplates(
+        thank_you_subject=user.thank_you_subject,
+        thank_you_body=user.thank_you_body,
+        check_in_subject=user.check_in_subject,
+        check_in_body=user.check_in_body,
+    )
+
+
+def tz_of(user: User) -> ZoneInfo:
+    return ZoneInfo(user.timezone)
+
+
+def _person_facts(people: Sequence[Person]) -> list[schedule.PersonFacts]:
+    ordered = sorted(people, key=lambda p: p.position)
+    return [
+        schedule.PersonFacts(key=str(p.id), name=p.name, email=p.email, role=schedule.Role(p.role))
+        for p in ordered
+    ]
+
+
+def _draft(row: Followup, interview: Interview, user: User, tz: ZoneInfo) -> drafts.Draft:
+    context = drafts.DraftContext(
+        recipient_name=row.recipient_name,
+        company=interview.company,
+        role=interview.role,
+        interview_date=interview.starts_at.astimezone(tz).date(),
+        highlight=interview.highlight,
+        excitement=interview.excitement,
+        sender_name=user.display_name,
+    )
+    draft = drafts.render_draft(row.kind, context, templates_of(user))
+    # A template filled with long values may outgrow the limits; the limits hold.
+    return drafts.Draft(subject=draft.subject[:SUBJECT_MAX], body=draft.body[:BODY_MAX])
+
+
+def _refresh_draft(row: Followup, interview: Interview, user: User, tz: ZoneInfo) -> None:
+    if row.kind == Kind.CUSTOM or row.draft_edited or row.status in (Status.SENT, Status.SKIPPED):
+        return
+    draft = _draft(row, interview, user, tz)
+    row.subject, row.body = draft.subject, draft.body
+
+
+def _second_check_in_plan(
+    rows: dict[str, Followup],
+    facts: list[schedule.PersonFacts],
+    policy: schedule.Policy,
+    tz: ZoneInfo,
+    *,
+    create: bool,
+) -> schedule.Planned | None:
+    first = rows.get(schedule.CHECK_IN_KEY)
+    if first is None or first.status != Status.SENT or first.sent_at is None:
+        return None
+    if schedule.SECOND_CHECK_IN_KEY not in rows and not create:
+        return None
+    recipient = next((f for f in facts if f.key == str(first.person_id)), None)
+    if recipient is None and first.recipient_name:
+        recipient = schedule.PersonFacts(
+            key="",
+            name=first.recipient_name,
+            email=first.recipient_email,
+            role=schedule.Role.OTHER,
+        )
+    return schedule.plan_second_check_in(first.sent_at, recipient, policy, tz)
+
+
+def sync_schedule(
+    *,
+    user: User,
+    interview: Interview,
+    people: Sequence[Person],
+    rows: Sequence[Followup],
+    now: datetime,
+    create_second_check_in: bool = False,
+) -> list[Followup]:
+    """Bring an interview's follow-ups in line with the rules; return the rows to add.
+
+    Scheduled rows (and those an outcome cancelled) are recomputed unless snoozed; sent and
+    skipped ones never change; a planned follow-up that is gone is cancelled.
+    """
+    tz, policy = tz_of(user), policy_of(user)
+    facts = _person_facts(people)
+    by_key = {row.plan_key: row for row in rows if row.plan_key is not None}
+    planned = schedule.plan_followups(
+        schedule.InterviewFacts(
+            starts_at=interview.starts_at,
+            duration_minutes=interview.duration_minutes,
+            response_promised_by=interview.response_promised_by,
+        ),
+        facts,
+        policy,
+        tz,
+    )
+    second = _second_check_in_plan(by_key, facts, policy, tz, create=create_second_check_in)
+    if second is not None:
+        planned.append(second)
+
+    added: list[Followup] = []
+    unmatched = dict(by_key)
+    for plan in planned:
+        row = unmatched.pop(plan.plan_key, None)
+        if row is None:
+            row = Followup(
+                id=uuid.uuid4(),
+                user_id=user.id,
+                interview_id=interview.id,
+                kind=plan.kind.value,
+                plan_key=plan.plan_key,
+                status=Status.SCHEDULED.value,
+                snoozed=False,
+                draft_edited=False,
+                cancelled_by_outcome=False,
+                created_at=now,
+                updated_at=now,
+            )
+            added.append(row)
+        elif row.status in (Status.SENT, Status.SKIPPED):
+            continue
+        elif row.status == Status.CANCELLED and not row.cancelled_by_outcome:
+            row.status = Status.SCHEDULED.value  # planned again, e.g. a person came back
+        row.person_id = uuid.UUID(plan.person_key) if plan.person_key else None
+        row.recipient_name, row.recipient_email = plan.recipient_name, plan.recipient_email
+        if not row.snoozed or row in added:
+            row.not_before, row.due_at = plan.not_before, plan.due_at
+    present = {uuid.UUID(f.key) for f in facts}
+    for row in unmatched.values():
+        if row.person_id is not None and row.person_id not in present:
+            row.person_id = None  # that person was removed; the name stays for the record
+        if row.status == Status.SCHEDULED or (
+            row.status == Status.CANCELLED and row.cancelled_by_outcome
+        ):
+            row.status, row.cancelled_by_outcome = Status.CANCELLED.value, False
+
+    everything = [*rows, *added]
+    apply_outcome(everything, interview.outcome)
+    for row in everything:
+        _refresh_draft(row, interview, user, tz)
+    return added
+
+
+def apply_outcome(rows: Sequence[Followup], outcome: str) -> None:
+    """Cancel what the outcome cancels; a return to `pending` restores what outcomes cancelled."""
+    cancels = _CANCELLED_BY_OUTCOME[outcome]
+    for row in rows:
+        if row.status == Status.SCHEDULED and row.kind in cancels:
+            row.status, row.cancelled_by_outcome = Status.CANCELLED.value, True
+        elif outcome == "pending" and row.status == Status.CANCELLED and row.cancelled_by_outcome:
+            row.status, row.cancelled_by_outcome = Status.SCHEDULED.value, False
+
+
+def to_read(row: Followup, now: datetime) -> FollowupRead:
+    status = Status(row.status)
+    return FollowupRead(
+        id=row.id,
+        interview_id=row.interview_id,
+        kind=Kind(row.kind),
+        recipient_name=row.recipient_name,
+        recipient_email=row.recipient_email,
+        not_before=row.not_before,
+        due_at=row.due_at,
+        status=status,
+        sent_at=row.sent_at,
+        subject=row.subject,
+        body=row.body,
+        due_state=schedule.due_state(status, row.not_before, row.due_at, now),
+        mailto_url=drafts.mailto_url(row.recipient_email, row.subject, row.body),
+        draft_edited=row.draft_edited,
+        snoozed=row.snoozed,
+    )
+
+
+def sort_key(row: Followup) -> tuple[datetime, str]:
+    return (row.due_at, str(row.id))
+
+
+def etag(read: FollowupRead) -> str:
+    return strong_etag(read.model_dump_json(exclude={"due_state"}).encode())
+
+
+def check_if_match(if_match: str | None, current: str) -> None:
+    if if_match is None:
+        return
+    tags = [tag.strip() for tag in if_match.split(",")]
+    if "*" not in tags and current not in tags:
+        raise PreconditionFailed("The object changed since you read it (If-Match is stale).")
+
+
+@dataclass(frozen=True)
+class FollowupFilters:
+    due_state: schedule.DueState | None = None
+    status: Status | None = None
+    kind: Kind | None = None
+    interview_id: uuid.UUID | None = None
+    due_before: datetime | None = None
+
+
+async def list_followups(
+    session: AsyncSession,
+    *,
+    user: User,
+    filters: FollowupFilters,
+    limit: int,
+    cursor: str | None,
+    now: datetime,
+) -> Page[FollowupRead]:
+    after: tuple[datetime, uuid.UUID] | None = None
+    if cursor is not None:
+        due_at, row_id = decode_cursor(cursor, 2)
+        try:
+            after = (datetime.fromisoformat(due_at), uuid.UUID(row_id))
+        except ValueError:
+            raise Invalid(["query", "cursor"], "not a cursor this API returned") from None
+    rows = await repository.list_for_user(
+        session, user.id, filters=filters, after=after, limit=limit + 1, now=now
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(last.due_at.isoformat(), str(last.id))
+    return Page[FollowupRead](items=[to_read(r, now) for r in rows], next_cursor=next_cursor)
+
+
+async def get(session: AsyncSession, *, user: User, followup_id: uuid.UUID) -> Followup:
+    row = await repository.get_for_user(session, user.id, followup_id)
+    if row is None:
+        raise NotFound("No such follow-up.")
+    return row
+
+
+async def _interview_bundle(
+    session: AsyncSession, user: User, interview_id: uuid.UUID
+) -> tuple[Interview, list[Person], list[Followup]]:
+    from app.interviews import repository as interviews
+
+    bundle = await interviews.get_bundle(session, user.id, interview_id)
+    if bundle is None:
+        raise NotFound("No such interview.")
+    return bundle
+
+
+async def update(
+    session: AsyncSession,
+    *,
+    user: User,
+    followup_id: uuid.UUID,
+    patch: FollowupUpdate,
+    if_match: str | None,
+    now: datetime,
+) -> Followup:
+    row = await get(session, user=user, followup_id=followup_id)
+    check_if_match(if_match, etag(to_read(row, now)))
+    fields = patch.model_fields_set
+    interview, people, rows = await _interview_bundle(session, user, row.interview_id)
+    row = next(r for r in rows if r.id == row.id)
+    create_second = False
+
+    if "status" in fields:
+        if patch.status is None:
+            raise Invalid(["body", "status"], "status cannot be null")
+        if patch.status == SettableStatus.SENT:
+            if row.status != Status.SENT:
+                create_second = row.plan_key == schedule.CHECK_IN_KEY and (
+                    interview.outcome == "pending"
+                )
+            row.status = Status.SENT.value
+            row.sent_at = patch.sent_at or row.sent_at or now
+        else:
+            row.status = patch.status.value
+            row.sent_at = None
+        row.cancelled_by_outcome = False
+    elif "sent_at" in fields:
+        if row.status != Status.SENT or patch.sent_at is None:
+            raise Invalid(["body", "sent_at"], "sent_at can only be set on a sent follow-up")
+        row.sent_at = patch.sent_at
+    if "status" in fields and patch.status != SettableStatus.SENT and patch.sent_at is not None:
+        raise Invalid(["body", "sent_at"], "sent_at goes only with status `sent`")
+
+    if fields & {"not_before", "due_at"}:
+        _snooze(row, patch)
+
+    if fields & {"subject", "body"}:
+        _edit_draft(row, patch, interview, user)
+    row.updated_at = now
+    for added in sync_schedule(
+        user=user,
+        interview=interview,
+        people=people,
+        rows=rows,
+        now=now,
+        create_second_check_in=create_second,
+    ):
+        session.add(added)
+    await session.flush()
+    return row
+
+
+def _edit_draft(row: Followup, patch: FollowupUpdate, interview: Interview, user: User) -> None:
+    """A value edits the draft, which then stops following changes; null puts back the
+    generated text (both null: the draft follows the interview and templates again)."""
+    given = {
+        name: getattr(patch, name) for name in ("subject", "body") if name in patch.model_fields_set
+    }
+    if row.kind == Kind.CUSTOM:
+        for name, value in given.items():
+            if value is None:
+                raise Invalid(["body", name], "a custom follow-up has no generated draft")
+    if all(value is None for value in given.values()):
+        row.draft_edited = False
+        return
+    generated = _draft(row, interview, user, tz_of(user)) if None in given.values() else None
+    for name, value in given.items():
+        setattr(row, name, value if value is not None else getattr(generated, name))
+    row.draft_edited = True
+
+
+def _snooze(row: Followup, patch: FollowupUpdate) -> None:
+    fields = patch.model_fields_set
+    if ("not_before" in fields and patch.not_before is None) or (
+        "due_at" in fields and patch.due_at is None
+    ):
+        raise Invalid(
+            ["body", "not_before" if patch.not_before is None else "due_at"], "cannot be null"
+        )
+    window = row.due_at - row.not_before
+    not_before = patch.not_before or row.not_before
+    due_at = patch.due_at or row.due_at
+    if "due_at" not in fields and not_before > due_at:
+        due_at = not_before + window  # snoozed past the deadline: keep the window's length
+    if not_before > due_at:
+        raise Invalid(["body", "due_at"], "due_at must not be before not_before")
+    row.not_before, row.due_at, row.snoozed = not_before, due_at, True
+
+
+async def create_custom(
+    session: AsyncSession,
+    *,
+    user: User,
+    interview_id: uuid.UUID,
+    data: FollowupCreate,
+    now: datetime,
+) -> Followup:
+    interview, _people, _rows = await _interview_bundle(session, user, interview_id)
+    not_before = data.not_before if data.not_before is not None else min(now, data.due_at)
+    if not_before > data.due_at:
+        raise Invalid(["body", "due_at"], "due_at must not be before not_before")
+    row = Followup(
+        user_id=user.id,
+        interview_id=interview.id,
+        kind=Kind.CUSTOM.value,
+        plan_key=None,
+        recipient_name=data.recipient_name,
+        recipient_email=data.recipient_email,
+        not_before=not_before,
+        due_at=data.due_at,
+        status=Status.SCHEDULED.value,
+        subject=data.subject,
+        body=data.body,
+        snoozed=False,
+        draft_edited=True,
+        cancelled_by_outcome=False,
+        created_at=now,
+        updated_at=now,
+    )
+    apply_outcome([row], interview.outcome)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def resync_all(session: AsyncSession, *, user: User, now: datetime) -> None:
+    """After a policy, time zone or template change: every interview that has follow-ups
+    still to come (or cancelled by an outcome) is recomputed and its drafts regenerated."""
+    from app.interviews import repository as interviews
+
+    for interview, people, rows in await interviews.bundles_with_open_followups(session, user.id):
+        for added in sync_schedule(
+            user=user, interview=interview, people=people, rows=rows, now=now
+        ):
+            session.add(added)
+    await session.flush()
+
+
+def parse_interview_filter(value: str | None) -> uuid.UUID | None:
+    if value is None:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise Invalid(["query", "interview_id"], "not an interview id") from None

@@ -1,0 +1,121 @@
+"""Queries for interviews with their people and follow-ups, always filtered by their owner."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.followups.models import Followup
+from app.followups.schedule import Status
+from app.interviews.models import Interview, Person
+
+Bundle = tuple[Interview, list[Person], list[Followup]]
+
+
+async def _bundles(
+    session: AsyncSession, user_id: uuid.UUID, interviews: Sequence[Interview]
+) -> list[Bundle]:
+    """People and follow-ups of these interviews: two queries, whatever their number."""
+    ids = [i.id for i in interviews]
+    people: dict[uuid.UUID, list[Person]] = defaultdict(list)
+    followups: dict[uuid.UUID, list[Followup]] = defaultdict(list)
+    if ids:
+        for person in await session.scalars(
+            select(Person)
+            .where(Person.user_id == user_id, Person.interview_id.in_(ids))
+            .order_by(Person.interview_id, Person.position)
+        ):
+            people[person.interview_id].append(person)
+        for followup in await session.scalars(
+            select(Followup)
+            .where(Followup.user_id == user_id, Followup.interview_id.in_(ids))
+            .order_by(Followup.due_at, Followup.id)
+        ):
+            followups[followup.interview_id].append(followup)
+    return [(i, people[i.id], followups[i.id]) for i in interviews]
+
+
+async def get_bundle(
+    session: AsyncSession, user_id: uuid.UUID, interview_id: uuid.UUID
+) -> Bundle | None:
+    interview = await session.scalar(
+        select(Interview).where(Interview.user_id == user_id, Interview.id == interview_id)
+    )
+    if interview is None:
+        return None
+    return (await _bundles(session, user_id, [interview]))[0]
+
+
+async def list_bundles(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    outcome: str | None,
+    company: str | None,
+    starts_after: datetime | None,
+    starts_before: datetime | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[Bundle]:
+    query = select(Interview).where(Interview.user_id == user_id)
+    if outcome is not None:
+        query = query.where(Interview.outcome == outcome)
+    if company is not None:
+        pattern = (
+            "%"
+            + company.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            + "%"
+        )
+        query = query.where(func.lower(Interview.company).like(pattern, escape="\\"))
+    if starts_after is not None:
+        query = query.where(Interview.starts_at >= starts_after)
+    if starts_before is not None:
+        query = query.where(Interview.starts_at < starts_before)
+    if after is not None:
+        starts_at, row_id = after
+        query = query.where(
+            or_(
+                Interview.starts_at > starts_at,
+                and_(Interview.starts_at == starts_at, Interview.id > row_id),
+            )
+        )
+    query = query.order_by(Interview.starts_at, Interview.id).limit(limit)
+    return await _bundles(session, user_id, list(await session.scalars(query)))
+
+
+async def bundles_with_open_followups(session: AsyncSession, user_id: uuid.UUID) -> list[Bundle]:
+    """Interviews with follow-ups still scheduled or cancelled (which may come back)."""
+    open_ids = (
+        select(Followup.interview_id)
+        .where(
+            Followup.user_id == user_id,
+            Followup.status.in_([Status.SCHEDULED.value, Status.CANCELLED.value]),
+        )
+        .distinct()
+    )
+    interviews = await session.scalars(
+        select(Interview)
+        .where(Interview.user_id == user_id, Interview.id.in_(open_ids))
+        .order_by(Interview.starts_at, Interview.id)
+    )
+    return await _bundles(session, user_id, list(interviews))
+
+
+async def delete_interview(
+    session: AsyncSession, user_id: uuid.UUID, interview_id: uuid.UUID
+) -> None:
+    # Children first, so SQLite and Postgres behave alike whatever the FK enforcement.
+    await session.execute(
+        delete(Followup).where(Followup.user_id == user_id, Followup.interview_id == interview_id)
+    )
+    await session.execute(
+        delete(Person).where(Person.user_id == user_id, Person.interview_id == interview_id)
+    )
+    await session.execute(
+        delete(Interview).where(Interview.user_id == user_id, Interview.id == interview_id)
+    )

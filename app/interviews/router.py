@@ -1,0 +1,143 @@
+"""HTTP for interviews: list, record, read, change and delete them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from app.deps import CurrentUser, Cursor, IfMatch, InterviewId, Limit, Now, SessionDep
+from app.errors import problems
+from app.idempotency import IdempotencyDep
+from app.interviews import service
+from app.interviews.schemas import InterviewCreate, InterviewRead, InterviewUpdate, Outcome
+from app.web.responses import json_response
+from app.wire import Instant, Page
+
+router = APIRouter(prefix="/api/v1/interviews", tags=["interviews"], responses=problems(401, 500))
+
+
+def _one(read: InterviewRead, *, status: int = 200, location: bool = False) -> Response:
+    headers = {"ETag": service.etag(read)}
+    if location:
+        headers["Location"] = f"/api/v1/interviews/{read.id}"
+    return json_response(read, status=status, headers=headers)
+
+
+@router.get(
+    "",
+    operation_id="list_interviews",
+    response_model=Page[InterviewRead],
+    responses=problems(422),
+    summary="List interviews",
+    description="Ordered by `starts_at`, then `id`, with keyset pagination.",
+)
+async def list_interviews(
+    session: SessionDep,
+    user: CurrentUser,
+    now: Now,
+    outcome: Outcome | None = None,
+    company: Annotated[
+        str | None, Query(max_length=200, description="Company name contains (any case).")
+    ] = None,
+    starts_after: Annotated[
+        Instant | None, Query(description="Keep interviews starting at or after this instant.")
+    ] = None,
+    starts_before: Annotated[
+        Instant | None, Query(description="Keep interviews starting before this instant.")
+    ] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Response:
+    page = await service.list_interviews(
+        session,
+        user=user,
+        outcome=outcome,
+        company=company,
+        starts_after=starts_after,
+        starts_before=starts_before,
+        limit=limit,
+        cursor=cursor,
+        now=now,
+    )
+    return json_response(page)
+
+
+@router.post(
+    "",
+    operation_id="create_interview",
+    status_code=201,
+    response_model=InterviewRead,
+    responses=problems(403, 422),
+    summary="Record an interview",
+    description="Answers with the interview and its generated follow-ups: a thank-you to each "
+    "interviewer and a check-in to the hiring manager (else recruiter, HR, interviewer).",
+)
+async def create_interview(
+    data: InterviewCreate,
+    session: SessionDep,
+    user: CurrentUser,
+    now: Now,
+    idempotency: IdempotencyDep,
+) -> Response:
+    if (replay := await idempotency.replay()) is not None:
+        return replay
+    bundle = await service.create(session, user=user, data=data, now=now)
+    response = _one(service.to_read(bundle, now), status=201, location=True)
+    return await idempotency.remember(response, now)
+
+
+@router.get(
+    "/{interview_id}",
+    operation_id="get_interview",
+    response_model=InterviewRead,
+    responses=problems(404),
+    summary="One interview, with its people and follow-ups",
+)
+async def get_interview(
+    interview_id: InterviewId, session: SessionDep, user: CurrentUser, now: Now
+) -> Response:
+    bundle = await service.get(session, user=user, interview_id=interview_id)
+    return _one(service.to_read(bundle, now))
+
+
+@router.patch(
+    "/{interview_id}",
+    operation_id="update_interview",
+    response_model=InterviewRead,
+    responses=problems(403, 404, 412, 422),
+    summary="Change an interview (partial update)",
+    description="Changing the time, duration, promised date or people recomputes scheduled "
+    "follow-ups (snoozed ones keep their times); an outcome cancels or restores them.",
+)
+async def update_interview(
+    interview_id: InterviewId,
+    data: InterviewUpdate,
+    session: SessionDep,
+    user: CurrentUser,
+    now: Now,
+    if_match: IfMatch = None,
+) -> Response:
+    bundle = await service.update(
+        session, user=user, interview_id=interview_id, patch=data, if_match=if_match, now=now
+    )
+    return _one(service.to_read(bundle, now))
+
+
+@router.delete(
+    "/{interview_id}",
+    operation_id="delete_interview",
+    status_code=204,
+    response_class=Response,
+    responses=problems(403, 404, 412),
+    summary="Delete an interview and its follow-ups",
+)
+async def delete_interview(
+    interview_id: InterviewId,
+    session: SessionDep,
+    user: CurrentUser,
+    now: Now,
+    if_match: IfMatch = None,
+) -> Response:
+    await service.delete(session, user=user, interview_id=interview_id, if_match=if_match, now=now)
+    return Response(status_code=204)

@@ -1,0 +1,107 @@
+"""Wire schemas for interviews and the people on them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, EmailStr, Field
+
+from app.followups.schedule import Role
+from app.followups.schemas import FollowupRead
+from app.wire import Input, Instant, OptStr200, OptStr2000, OptStr5000, OptStr20000, Str200
+
+MAX_PEOPLE = 50
+
+
+class Outcome(StrEnum):
+    PENDING = "pending"
+    NEXT_ROUND = "next_round"
+    OFFER = "offer"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    NO_RESPONSE = "no_response"
+
+
+class PersonIn(Input):
+    id: uuid.UUID | None = Field(
+        default=None,
+        description="On PATCH: the id of a person to keep and update; absent for a new person.",
+    )
+    name: Str200
+    email: EmailStr | None = None
+    title: OptStr200 = None
+    role: Role
+
+
+class PersonRead(BaseModel):
+    id: uuid.UUID
+    name: str
+    email: str | None
+    title: str | None
+    role: Role
+
+
+class InterviewCreate(Input):
+    company: Str200 = Field(examples=["Acme Corp"])
+    role: Str200 = Field(description="The job title.", examples=["Backend Engineer"])
+    starts_at: Instant = Field(examples=["2026-12-01T15:00:00+01:00"])
+    duration_minutes: int = Field(default=60, ge=1, le=1440)
+    stage: OptStr200 = Field(default=None, examples=["Onsite"])
+    location: OptStr2000 = None
+    people: list[PersonIn] = Field(default_factory=list, max_length=MAX_PEOPLE)
+    highlight: OptStr5000 = Field(
+        default=None,
+        description="Something you discussed, to mention in the thank-you note.",
+        examples=["the migration of the billing system to event sourcing"],
+    )
+    excitement: OptStr5000 = Field(
+        default=None,
+        description="What excites you about the role.",
+        examples=["working on infrastructure that thousands of shops rely on"],
+    )
+    notes: OptStr20000 = None
+    response_promised_by: date | None = Field(
+        default=None, description="The day they said they would get back to you (your time zone)."
+    )
+    outcome: Outcome = Outcome.PENDING
+
+
+class InterviewUpdate(Input):
+    """A partial update: absent fields stay; null clears an optional field or puts back its
+    default (a 422 on a required one). `people` replaces the list: an item with an `id`
+    updates that person, one without is new, and a person left out is removed."""
+
+    company: Str200 | None = None
+    role: Str200 | None = None
+    starts_at: Instant | None = None
+    duration_minutes: int | None = Field(default=None, ge=1, le=1440)
+    stage: OptStr200 = None
+    location: OptStr2000 = None
+    people: list[PersonIn] | None = Field(default=None, max_length=MAX_PEOPLE)
+    highlight: OptStr5000 = None
+    excitement: OptStr5000 = None
+    notes: OptStr20000 = None
+    response_promised_by: date | None = None
+    outcome: Outcome | None = None
+
+
+class InterviewRead(BaseModel):
+    id: uuid.UUID
+    company: str
+    role: str
+    starts_at: Instant
+    duration_minutes: int
+    ends_at: Instant
+    stage: str | None
+    location: str | None
+    people: list[PersonRead]
+    highlight: str | None
+    excitement: str | None
+    notes: str | None
+    response_promised_by: date | None
+    outcome: Outcome
+    followups: list[FollowupRead] = Field(description="Ordered by due_at, then id.")
+    created_at: Instant
+    updated_at: Instant

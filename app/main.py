@@ -1,0 +1,131 @@
+"""The Followup application: routers, error handlers, security guard, health and OpenAPI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from app import __version__
+from app.auth.router import router as auth_router
+from app.auth.service import LoginThrottle
+from app.config import Settings
+from app.db import create_engine, create_sessionmaker
+from app.errors import PROBLEM_TYPE, install_error_handlers, problems
+from app.followups.router import router as followups_router
+from app.interviews.router import router as interviews_router
+from app.web.security import CrossSiteGuard
+
+DESCRIPTION = """\
+Followup makes sure you follow up after every job interview: a thank-you note to each
+interviewer within 48 hours, and a polite status check about two weeks later (or once the
+date they promised has passed) — drafted, scheduled and tracked.
+
+**Getting started.** Register (`POST /api/v1/auth/register`), create a token with HTTP Basic
+(`POST /api/v1/tokens`), then send `Authorization: Bearer <token>` with every call. Record an
+interview (`POST /api/v1/interviews`) and its follow-ups come back with ready drafts; list
+what is due with `GET /api/v1/followups?due_state=due`; mark one sent with
+`PATCH /api/v1/followups/{id}` and `{"status": "sent"}`.
+
+**Conventions.** JSON in and out; instants are RFC 3339 with an offset (written in UTC with
+`Z`); ids are UUIDs. Lists are `{"items": [...], "next_cursor": ...}`. Errors are
+`application/problem+json` (RFC 9457) and name the field at fault. Single objects carry a
+strong `ETag`; send it back as `If-Match` to avoid overwriting a change (412 if stale). A
+`POST` with an `Idempotency-Key` is safe to retry.
+"""
+
+TAGS = [
+    {"name": "auth", "description": "Accounts and web sessions."},
+    {"name": "tokens", "description": "Personal API tokens for tools."},
+    {"name": "me", "description": "Your profile, time zone, policy, templates, notifications."},
+    {"name": "interviews", "description": "Interviews, the people met, and their outcome."},
+    {"name": "followups", "description": "The emails to send: what is due, drafts, status."},
+    {"name": "health", "description": "For load balancers and container health checks."},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    engine = create_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="Followup",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.login_throttle = LoginThrottle(settings)
+    install_error_handlers(app)
+    app.include_router(auth_router)
+    app.include_router(interviews_router)
+    app.include_router(followups_router)
+
+    @app.get(
+        "/healthz",
+        operation_id="healthz",
+        tags=["health"],
+        summary="Is the service up and its database answering?",
+        responses={
+            200: {"content": {"application/json": {"example": {"status": "ok"}}}},
+            **problems(503),
+        },
+    )
+    async def healthz(request: Request) -> JSONResponse:
+        try:
+            async with request.app.state.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:
+            return JSONResponse(
+                {
+                    "type": "about:blank",
+                    "title": "Service unavailable",
+                    "status": 503,
+                    "detail": "The database does not answer.",
+                },
+                status_code=503,
+                media_type=PROBLEM_TYPE,
+            )
+        return JSONResponse({"status": "ok"})
+
+    app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
+    app.add_middleware(CrossSiteGuard, base_url=settings.base_url)
+    return app
+
+
+def openapi_document(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, with every error answered as problem+json and nothing else."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+    )
+    for path in schema["paths"].values():
+        for operation in path.values():
+            for status, response in operation.get("responses", {}).items():
+                if status.isdigit() and int(status) >= 400:
+                    response["content"] = {
+                        PROBLEM_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}
+                    }
+    components = schema.get("components", {}).get("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    app.openapi_schema = schema
+    return schema

@@ -1,0 +1,21 @@
+"""Imports every table, so `Base.metadata` is complete for Alembic and the tests."""
+
+from app.auth.models import ApiToken, Invite, User, WebSession
+from app.db import Base
+from app.followups.models import Followup
+from app.idempotency import IdempotencyKey
+from app.interviews.models import Interview, Person
+
+metadata = Base.metadata
+
+__all__ = [
+    "ApiToken",
+    "Followup",
+    "IdempotencyKey",
+    "Interview",
+    "Invite",
+    "Person",
+    "User",
+    "WebSession",
+    "metadata",
+]

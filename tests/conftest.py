@@ -1,0 +1,149 @@
+"""Test fixtures: a migrated database (SQLite, or Postgres from TEST_DATABASE_URL), the app
+over ASGI, and small factories for users and interviews."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from app.cli import alembic_config
+from app.config import Settings
+from app.db import sync_url
+from app.main import create_app
+from app.tables import metadata
+
+PASSWORD = "correct horse battery staple"
+POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
+
+
+def reset_postgres(url: str) -> None:
+    engine = create_engine(sync_url(url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def migrate(url: str) -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(url), "head")  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        reset_postgres(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'followup.db'}"
+    migrate(url)
+    yield url
+
+
+def _wipe(url: str) -> None:
+    engine = create_engine(sync_url(url))
+    tables = [t.name for t in metadata.sorted_tables]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+        else:
+            for name in reversed(tables):
+                connection.execute(text(f"DELETE FROM {name}"))
+    engine.dispose()
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "secret_key": "test-secret",
+        "registration": "open",
+        "base_url": "http://testserver",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    application = create_app(settings)
+    yield application
+    await application.state.engine.dispose()
+    _wipe(settings.database_url)
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+async def register(
+    client: httpx.AsyncClient, email: str = "jane@example.com", name: str = "Jane Doe"
+) -> dict[str, Any]:
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={"email": email, "password": PASSWORD, "display_name": name},
+    )
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+async def token_for(client: httpx.AsyncClient, email: str) -> str:
+    response = await client.post("/api/v1/tokens", json={"name": "tests"}, auth=(email, PASSWORD))
+    assert response.status_code == 201, response.text
+    return response.json()["token"]  # type: ignore[no-any-return]
+
+
+async def user_headers(
+    client: httpx.AsyncClient, email: str = "jane@example.com", name: str = "Jane Doe"
+) -> dict[str, str]:
+    """Register a user and return the headers that authenticate as them."""
+    await register(client, email, name)
+    return {"Authorization": f"Bearer {await token_for(client, email)}"}
+
+
+@pytest.fixture
+async def jane(client: httpx.AsyncClient) -> dict[str, str]:
+    return await user_headers(client)
+
+
+def interview_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "company": "Acme Corp",
+        "role": "Backend Engineer",
+        "starts_at": "2026-12-01T15:00:00+01:00",
+        "people": [
+            {"name": "Ann Lee", "email": "ann@example.com", "role": "interviewer"},
+            {"name": "Bob Stone", "email": "bob@example.com", "role": "recruiter"},
+        ],
+        "highlight": "the event-sourcing migration",
+        "excitement": "owning the billing platform",
+    }
+    body.update(overrides)
+    return body
+
+
+async def create_interview(
+    client: httpx.AsyncClient, headers: dict[str, str], **overrides: Any
+) -> dict[str, Any]:
+    response = await client.post(
+        "/api/v1/interviews", json=interview_body(**overrides), headers=headers
+    )
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+ROOT = Path(__file__).resolve().parent.parent
