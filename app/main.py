@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from app import __version__
@@ -49,6 +50,10 @@ TAGS = [
 ]
 
 
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = create_engine(settings.database_url)
@@ -79,10 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         operation_id="healthz",
         tags=["health"],
         summary="Is the service up and its database answering?",
-        responses={
-            200: {"content": {"application/json": {"example": {"status": "ok"}}}},
-            **problems(503),
-        },
+        response_model=Health,
+        responses=problems(500, 503),
     )
     async def healthz(request: Request) -> JSONResponse:
         try:
