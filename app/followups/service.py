@@ -16,6 +16,7 @@ from app.followups import drafts, repository, schedule
 from app.followups.models import Followup
 from app.followups.schedule import Kind, Status
 from app.followups.schemas import FollowupCreate, FollowupRead, FollowupUpdate, SettableStatus
+from app.interviews import repository as interviews
 from app.interviews.models import Interview, Person
 from app.wire import Page, decode_cursor, encode_cursor, strong_etag
 
@@ -277,8 +278,6 @@ async def get(session: AsyncSession, *, user: User, followup_id: uuid.UUID) -> F
 async def _interview_bundle(
     session: AsyncSession, user: User, interview_id: uuid.UUID
 ) -> tuple[Interview, list[Person], list[Followup]]:
-    from app.interviews import repository as interviews
-
     bundle = await interviews.get_bundle(session, user.id, interview_id)
     if bundle is None:
         raise NotFound("No such interview.")
@@ -299,28 +298,7 @@ async def update(
     fields = patch.model_fields_set
     interview, people, rows = await _interview_bundle(session, user, row.interview_id)
     row = next(r for r in rows if r.id == row.id)
-    create_second = False
-
-    if "status" in fields:
-        if patch.status is None:
-            raise Invalid(["body", "status"], "status cannot be null")
-        if patch.status == SettableStatus.SENT:
-            if row.status != Status.SENT:
-                create_second = row.plan_key == schedule.CHECK_IN_KEY and (
-                    interview.outcome == "pending"
-                )
-            row.status = Status.SENT.value
-            row.sent_at = patch.sent_at or row.sent_at or now
-        else:
-            row.status = patch.status.value
-            row.sent_at = None
-        row.cancelled_by_outcome = False
-    elif "sent_at" in fields:
-        if row.status != Status.SENT or patch.sent_at is None:
-            raise Invalid(["body", "sent_at"], "sent_at can only be set on a sent follow-up")
-        row.sent_at = patch.sent_at
-    if "status" in fields and patch.status != SettableStatus.SENT and patch.sent_at is not None:
-        raise Invalid(["body", "sent_at"], "sent_at goes only with status `sent`")
+    create_second = _set_status(row, patch, outcome=interview.outcome, now=now)
 
     if fields & {"not_before", "due_at"}:
         _snooze(row, patch)
@@ -339,6 +317,35 @@ async def update(
         session.add(added)
     await session.flush()
     return row
+
+
+def _set_status(row: Followup, patch: FollowupUpdate, *, outcome: str, now: datetime) -> bool:
+    """Apply `status`/`sent_at`; True when this marks the first check-in sent while pending
+    (which starts a second check-in, if the policy asks for one)."""
+    fields = patch.model_fields_set
+    if "status" not in fields:
+        if "sent_at" in fields:
+            if row.status != Status.SENT or patch.sent_at is None:
+                raise Invalid(["body", "sent_at"], "sent_at can only be set on a sent follow-up")
+            row.sent_at = patch.sent_at
+        return False
+    if patch.status is None:
+        raise Invalid(["body", "status"], "status cannot be null")
+    if patch.status != SettableStatus.SENT and patch.sent_at is not None:
+        raise Invalid(["body", "sent_at"], "sent_at goes only with status `sent`")
+    starts_second = False
+    if patch.status == SettableStatus.SENT:
+        starts_second = (
+            row.status != Status.SENT
+            and row.plan_key == schedule.CHECK_IN_KEY
+            and outcome == "pending"
+        )
+        row.sent_at = patch.sent_at or row.sent_at or now
+    else:
+        row.sent_at = None
+    row.status = patch.status.value
+    row.cancelled_by_outcome = False
+    return starts_second
 
 
 def _edit_draft(row: Followup, patch: FollowupUpdate, interview: Interview, user: User) -> None:
@@ -417,8 +424,6 @@ async def create_custom(
 async def resync_all(session: AsyncSession, *, user: User, now: datetime) -> None:
     """After a policy, time zone or template change: every interview that has follow-ups
     still to come (or cancelled by an outcome) is recomputed and its drafts regenerated."""
-    from app.interviews import repository as interviews
-
     for interview, people, rows in await interviews.bundles_with_open_followups(session, user.id):
         for added in sync_schedule(
             user=user, interview=interview, people=people, rows=rows, now=now

@@ -123,7 +123,7 @@ async def test_moving_the_interview_recomputes_scheduled_but_not_snoozed_or_sent
             {"name": "Bob Stone", "role": "recruiter"},
         ],
     )
-    _ann_thanks, al_thanks = by_kind(interview, "thank_you")
+    al_thanks = next(f for f in by_kind(interview, "thank_you") if f["recipient_name"] == "Al Bo")
     (check_in,) = by_kind(interview, "check_in")
     snoozed = await patch_followup(
         client, jane, check_in, not_before="2026-12-28T10:00:00Z", due_at="2026-12-30T10:00:00Z"
