@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("followup")
@@ -174,6 +175,18 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
     )
 
 
+async def _integrity_error(_request: Request, exc: Exception) -> Response:
+    # A unique constraint lost a race (two registrations of one email, one Idempotency-Key
+    # used twice at once): the check before it passed, the database had the last word.
+    log.warning("integrity error: %s", exc.__class__.__name__)
+    return problem_response(
+        409,
+        "Conflict",
+        "This conflicts with a change made at the same time; retry.",
+        slug="conflict",
+    )
+
+
 async def _unexpected(_request: Request, exc: Exception) -> Response:
     # Log the cause for the operator; the client learns nothing about the internals.
     log.exception("unhandled error", exc_info=exc)
@@ -186,6 +199,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(Exception, _unexpected)
 
 

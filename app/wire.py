@@ -21,7 +21,7 @@ from pydantic import (
     StringConstraints,
 )
 
-from app.errors import Invalid
+from app.errors import Invalid, PreconditionFailed
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -118,3 +118,11 @@ def decode_cursor(cursor: str, arity: int) -> list[str]:
 
 def strong_etag(payload: bytes) -> str:
     return '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
+
+
+def check_if_match(if_match: str | None, current: str) -> None:
+    if if_match is None:
+        return
+    tags = [tag.strip() for tag in if_match.split(",")]
+    if "*" not in tags and current not in tags:
+        raise PreconditionFailed("The object changed since you read it (If-Match is stale).")

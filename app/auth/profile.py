@@ -11,6 +11,7 @@ from app.auth.schemas import MeUpdate, Notifications, Policy, Templates, UserRea
 from app.errors import Invalid
 from app.followups import drafts
 from app.followups import service as followups
+from app.wire import strong_etag
 
 
 def to_read(user: User) -> UserRead:
@@ -28,6 +29,10 @@ def to_read(user: User) -> UserRead:
         calendar_url=None,
         created_at=user.created_at,
     )
+
+
+def etag(read: UserRead) -> str:
+    return strong_etag(read.model_dump_json().encode())
 
 
 async def update(session: AsyncSession, *, user: User, patch: MeUpdate, now: datetime) -> User:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from app.auth import profile
 from app.auth import service as auth
+from app.auth.models import User
 from app.auth.schemas import (
     LoginIn,
     LoginOut,
@@ -19,6 +20,7 @@ from app.auth.schemas import (
 from app.deps import (
     SESSION_COOKIE,
     CurrentUser,
+    IfMatch,
     Now,
     SessionDep,
     SessionOrPasswordUser,
@@ -28,6 +30,7 @@ from app.deps import (
 )
 from app.errors import problems
 from app.web.responses import json_response
+from app.wire import check_if_match
 
 router = APIRouter(prefix="/api/v1", responses=problems(500))
 
@@ -170,7 +173,7 @@ async def revoke_token(token_id: TokenId, session: SessionDep, user: CurrentUser
     summary="Your profile and settings",
 )
 async def get_me(user: CurrentUser) -> Response:
-    return json_response(profile.to_read(user))
+    return _me(user)
 
 
 @router.patch(
@@ -178,13 +181,21 @@ async def get_me(user: CurrentUser) -> Response:
     operation_id="update_me",
     tags=["me"],
     response_model=UserRead,
-    responses=problems(401, 403, 422),
+    responses=problems(401, 403, 412, 422),
     summary="Change your profile, time zone, policy, templates or notifications",
     description="A merge-patch: `policy`, `templates` and `notifications` merge key by key "
     "(RFC 7396) and null puts back a default. Changing the time zone or the policy "
     "recomputes your scheduled follow-ups (snoozed ones excepted); changing a template "
     "regenerates every draft you have not edited. An unknown placeholder is a 422.",
 )
-async def update_me(data: MeUpdate, session: SessionDep, user: CurrentUser, now: Now) -> Response:
+async def update_me(
+    data: MeUpdate, session: SessionDep, user: CurrentUser, now: Now, if_match: IfMatch = None
+) -> Response:
+    check_if_match(if_match, profile.etag(profile.to_read(user)))
     user = await profile.update(session, user=user, patch=data, now=now)
-    return json_response(profile.to_read(user))
+    return _me(user)
+
+
+def _me(user: User) -> Response:
+    read = profile.to_read(user)
+    return json_response(read, headers={"ETag": profile.etag(read)})

@@ -11,14 +11,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
-from app.errors import Invalid, NotFound, PreconditionFailed
+from app.errors import Invalid, NotFound
 from app.followups import drafts, repository, schedule
 from app.followups.models import Followup
 from app.followups.schedule import Kind, Status
 from app.followups.schemas import FollowupCreate, FollowupRead, FollowupUpdate, SettableStatus
 from app.interviews import repository as interviews
 from app.interviews.models import Interview, Person
-from app.wire import Page, decode_cursor, encode_cursor, strong_etag
+from app.wire import Page, check_if_match, decode_cursor, encode_cursor, strong_etag
 
 SUBJECT_MAX, BODY_MAX = 300, 20000
 
@@ -222,14 +222,6 @@ def sort_key(row: Followup) -> tuple[datetime, str]:
 
 def etag(read: FollowupRead) -> str:
     return strong_etag(read.model_dump_json(exclude={"due_state"}).encode())
-
-
-def check_if_match(if_match: str | None, current: str) -> None:
-    if if_match is None:
-        return
-    tags = [tag.strip() for tag in if_match.split(",")]
-    if "*" not in tags and current not in tags:
-        raise PreconditionFailed("The object changed since you read it (If-Match is stale).")
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from app.interviews.schemas import (
     PersonIn,
     PersonRead,
 )
-from app.wire import Page, decode_cursor, encode_cursor, strong_etag
+from app.wire import Page, check_if_match, decode_cursor, encode_cursor, strong_etag
 
 # PATCH null on these puts back their default; on the required ones it is a 422.
 _DEFAULTS: dict[str, object] = {"duration_minutes": 60, "outcome": Outcome.PENDING.value}
@@ -137,7 +137,7 @@ async def update(
     now: datetime,
 ) -> Bundle:
     interview, people, rows = await get(session, user=user, interview_id=interview_id)
-    followups.check_if_match(if_match, etag(to_read((interview, people, rows), now)))
+    check_if_match(if_match, etag(to_read((interview, people, rows), now)))
     fields = patch.model_fields_set
     for name in _PLAIN_FIELDS:
         if name not in fields:
@@ -194,7 +194,7 @@ async def delete(
     now: datetime,
 ) -> None:
     bundle = await get(session, user=user, interview_id=interview_id)
-    followups.check_if_match(if_match, etag(to_read(bundle, now)))
+    check_if_match(if_match, etag(to_read(bundle, now)))
     await repository.delete_interview(session, user.id, interview_id)
 
 
