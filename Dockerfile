@@ -17,6 +17,7 @@ WORKDIR /app
 COPY --from=build /venv /venv
 COPY alembic.ini ./
 COPY alembic ./alembic
+COPY templates ./templates
 USER followup
 EXPOSE 8000
 VOLUME ["/data"]

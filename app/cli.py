@@ -8,20 +8,16 @@ import getpass
 import json
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
-from app.config import Settings
+from app.config import Settings, project_path
 
 
 def alembic_config(database_url: str) -> object:
     from alembic.config import Config
 
-    here = Path(__file__).resolve().parent.parent
-    ini = here / "alembic.ini"
-    if not ini.exists():
-        ini = Path.cwd() / "alembic.ini"
+    ini = project_path("alembic.ini")
     config = Config(str(ini))
     config.set_main_option("script_location", str(ini.parent / "alembic"))
     config.attributes["database_url"] = database_url

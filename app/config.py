@@ -67,3 +67,10 @@ class Settings(BaseSettings):
 
 def get_settings() -> Settings:
     return Settings()
+
+
+def project_path(name: str) -> Path:
+    """A top-level project file or folder (templates, alembic.ini): beside the `app` package
+    in a checkout, else in the working directory (as in the Docker image)."""
+    beside = Path(__file__).resolve().parent.parent / name
+    return beside if beside.exists() else Path.cwd() / name

@@ -20,6 +20,7 @@ from app.db import create_engine, create_sessionmaker
 from app.errors import PROBLEM_TYPE, install_error_handlers, problems
 from app.followups.router import router as followups_router
 from app.interviews.router import router as interviews_router
+from app.web.pages import router as pages_router
 from app.web.security import CrossSiteGuard
 
 DESCRIPTION = """\
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(interviews_router)
     app.include_router(followups_router)
+    app.include_router(pages_router)
 
     @app.get(
         "/healthz",
