@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from logging.config import fileConfig
 
+from alembic import context
 from sqlalchemy import create_engine, pool
 
-from alembic import context
 from app.config import Settings
 from app.db import install_sqlite_pragmas, sqlite_file, sync_url
 from app.tables import metadata

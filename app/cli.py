@@ -66,11 +66,13 @@ def _read_password() -> str:
 async def _add_user(settings: Settings, email: str, password: str, name: str, admin: bool) -> str:
     from app.auth import service
     from app.auth.repository import user_by_email
-    from app.db import create_engine, create_sessionmaker, session_scope
+    from app.db import create_engine, create_sessionmaker
 
     engine = create_engine(settings.database_url)
     try:
-        async for session in session_scope(create_sessionmaker(engine)):
+        # Commits when the block ends, `return` included (a `return` inside
+        # `async for … in session_scope()` would leave the generator before its commit).
+        async with create_sessionmaker(engine).begin() as session:
             if await user_by_email(session, email) is not None:
                 raise SystemExit(f"An account with the email {email} already exists.")
             from app.auth.models import User
@@ -89,7 +91,6 @@ async def _add_user(settings: Settings, email: str, password: str, name: str, ad
             return str(user.id)
     finally:
         await engine.dispose()
-    raise AssertionError("unreachable")
 
 
 def _user_add(args: argparse.Namespace, settings: Settings) -> int:
@@ -108,21 +109,20 @@ def _user_add(args: argparse.Namespace, settings: Settings) -> int:
     user_id = asyncio.run(
         _add_user(settings, data.email, data.password, data.display_name, args.admin)
     )
-    print(f"Created {data.email} ({'admin' if args.admin else 'member'}), id {user_id}.")
+    print(f"Created {data.email.lower()} ({'admin' if args.admin else 'member'}), id {user_id}.")
     return 0
 
 
 async def _make_invite(settings: Settings) -> str:
     from app.auth import service
-    from app.db import create_engine, create_sessionmaker, session_scope
+    from app.db import create_engine, create_sessionmaker
 
     engine = create_engine(settings.database_url)
     try:
-        async for session in session_scope(create_sessionmaker(engine)):
+        async with create_sessionmaker(engine).begin() as session:
             return await service.create_invite(session, created_by=None, now=datetime.now(UTC))
     finally:
         await engine.dispose()
-    raise AssertionError("unreachable")
 
 
 def _invite(_args: argparse.Namespace, settings: Settings) -> int:

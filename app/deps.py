@@ -127,6 +127,9 @@ async def user_by_session_or_password(
     basic: Annotated[HTTPBasicCredentials | None, Depends(basic_scheme)],
 ) -> User:
     """Token creation: a signed-in browser, or HTTP Basic email:password."""
+    if basic is None and request.headers.get("authorization"):
+        # A token cannot make tokens; say what can.
+        raise Unauthorized("Use HTTP Basic with your email and password, or sign in.", basic=True)
     if basic is not None:
         return await auth_service.authenticate(
             session,
@@ -134,6 +137,7 @@ async def user_by_session_or_password(
             email=basic.username,
             password=basic.password,
             address=client_address(request),
+            basic_challenge=True,
         )
     user = await _user_from_credentials(request, session, now, None, cookie)
     if user is None:

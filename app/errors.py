@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -166,13 +167,32 @@ async def _validation_error(_request: Request, exc: Exception) -> Response:
     return problem_response(422, "Invalid request", detail, slug="validation", errors=items)
 
 
-async def _http_error(_request: Request, exc: Exception) -> Response:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        # FastAPI answers a body that is not UTF-8 with a bare 400; JSON must be UTF-8
+        # (RFC 8259), so it is malformed JSON like any other: a 422 naming the body.
+        items: list[dict[str, Any]] = [{"loc": ["body"], "msg": "Malformed JSON: not UTF-8"}]
+        detail = "body: Malformed JSON: not UTF-8"
+        return problem_response(422, "Invalid request", detail, slug="validation", errors=items)
     slug, title = _HTTP_SLUGS.get(exc.status_code, ("error", "Error"))
     detail = exc.detail if isinstance(exc.detail, str) else title
-    return problem_response(
-        exc.status_code, title, detail, slug=slug, headers=dict(exc.headers or {})
-    )
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return problem_response(exc.status_code, title, detail, slug=slug, headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path answers to (RFC 9110 §15.5.6). Starlette lists only those of
+    the first route whose path matched, e.g. GET but not POST on /api/v1/interviews."""
+    path = request.scope.get("path", "")
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        pattern = getattr(route, "path_regex", None)
+        if route.methods and pattern is not None and pattern.match(path):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
 
 
 async def _integrity_error(_request: Request, exc: Exception) -> Response:

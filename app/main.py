@@ -35,10 +35,11 @@ what is due with `GET /api/v1/followups?due_state=due`; mark one sent with
 `PATCH /api/v1/followups/{id}` and `{"status": "sent"}`.
 
 **Conventions.** JSON in and out; instants are RFC 3339 with an offset (written in UTC with
-`Z`); ids are UUIDs. Lists are `{"items": [...], "next_cursor": ...}`. Errors are
-`application/problem+json` (RFC 9457) and name the field at fault. Single objects carry a
-strong `ETag`; send it back as `If-Match` to avoid overwriting a change (412 if stale). A
-`POST` with an `Idempotency-Key` is safe to retry.
+`Z`), dates are `YYYY-MM-DD`, both in the years 1900 to 2999; ids are UUIDs. Lists are
+`{"items": [...], "next_cursor": ...}`. Errors are `application/problem+json` (RFC 9457)
+and name the field at fault. Single objects carry a strong `ETag`; send it back as
+`If-Match` to avoid overwriting a change (412 if stale). A `POST` with an `Idempotency-Key`
+is safe to retry.
 """
 
 TAGS = [

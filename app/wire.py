@@ -6,7 +6,8 @@ import base64
 import binascii
 import hashlib
 import json
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 from zoneinfo import available_timezones
 
@@ -19,9 +20,12 @@ from pydantic import (
     Field,
     PlainSerializer,
     StringConstraints,
+    WithJsonSchema,
 )
 
 from app.errors import Invalid, PreconditionFailed
+
+T = TypeVar("T")
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -32,34 +36,152 @@ def _format_instant(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-# An instant: RFC 3339 with an offset on input (naive is refused), UTC with `Z` on output.
-Instant = Annotated[
-    AwareDatetime,
-    AfterValidator(_to_utc),
-    PlainSerializer(_format_instant, return_type=str, when_used="json"),
-]
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)")
+_DAY = re.compile(r"\d{4}-\d\d-\d\d")
+# Sane years for what people send (1900 to 2999, documented as a `pattern`); it also keeps
+# the schedule's arithmetic (days and weeks added, offsets applied) far from the ends of
+# `datetime`, which would otherwise overflow.
+_YEARS = r"^(19|2\d)\d\d-"
 
 
-def _blank_to_none(value: Any) -> Any:
-    if isinstance(value, str) and not value.strip():
-        return None
+def _check_year(text: str) -> None:
+    if not re.match(_YEARS, text):
+        raise ValueError("must be between the years 1900 and 2999")
+
+
+def _rfc3339(value: Any) -> Any:
+    # Pydantic would also take Unix seconds ("0.5", 1700000000) and dates without a time;
+    # the contract (and `format: date-time`) says RFC 3339 with an offset, and only that.
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise ValueError("must be an RFC 3339 timestamp with an offset, e.g. 2026-12-01T15:00:00Z")
+    _check_year(value)
     return value
 
 
-def _required(max_length: int) -> StringConstraints:
-    return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
+# An instant: RFC 3339 with an offset on input (naive is refused), UTC with `Z` on output.
+# Only what comes off the wire is checked; instants the service computes are not.
+Instant = Annotated[
+    AwareDatetime,
+    BeforeValidator(_rfc3339),
+    AfterValidator(_to_utc),
+    PlainSerializer(_format_instant, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": _YEARS}, mode="validation"),
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
+]
 
 
-# Required strings: trimmed, 1..N characters.
-Str200 = Annotated[str, _required(200)]
-Str300 = Annotated[str, _required(300)]
-# Optional strings: blank means absent (null).
-OptStr200 = Annotated[Annotated[str, _required(200)] | None, BeforeValidator(_blank_to_none)]
-OptStr2000 = Annotated[Annotated[str, _required(2000)] | None, BeforeValidator(_blank_to_none)]
-OptStr5000 = Annotated[Annotated[str, _required(5000)] | None, BeforeValidator(_blank_to_none)]
-OptStr20000 = Annotated[Annotated[str, _required(20000)] | None, BeforeValidator(_blank_to_none)]
+def _iso_day(value: Any) -> Any:
+    # Pydantic would also take Unix seconds (0 is 1970-01-01); `format: date` is YYYY-MM-DD.
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _DAY.fullmatch(value):
+        raise ValueError("must be a date as YYYY-MM-DD, e.g. 2026-12-20")
+    _check_year(value)
+    return value
+
+
+# A calendar day: YYYY-MM-DD on input and output.
+Day = Annotated[
+    date,
+    BeforeValidator(_iso_day),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": _YEARS}, mode="validation"),
+]
+
+
+def _json_integer(value: Any) -> Any:
+    # Pydantic would also take "60" and true; JSON Schema's integer is a number without a
+    # fraction (60 or 60.0), and only that.
+    if isinstance(value, str | bool):
+        raise ValueError("must be a JSON integer")
+    return value
+
+
+# An integer in a request body.
+Integer = Annotated[int, BeforeValidator(_json_integer)]
+
+
+def _storable(value: str) -> str:
+    # Postgres text cannot hold NUL and no database takes an unpaired surrogate: refused
+    # here, the same on both databases, instead of failing in the driver as a 500.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (an unpaired surrogate)") from None
+    return value
+
+
+# For every string that comes in.
+Storable = AfterValidator(_storable)
+
+
+def _trim(value: str) -> str:
+    # Trimmed after the length check, so the documented `maxLength` holds for what was sent.
+    trimmed = value.strip()
+    if not trimmed:
+        raise ValueError("must not be blank")
+    return trimmed
+
+
+def _blank_to_none(max_length: int) -> BeforeValidator:
+    def blank_to_none(value: Any) -> Any:
+        if isinstance(value, str) and len(value) <= max_length and not value.strip():
+            return None
+        return value
+
+    return BeforeValidator(blank_to_none)
+
+
+Trimmed = AfterValidator(_trim)
+
+# Required strings: 1..N characters, not blank, trimmed.
+Str200 = Annotated[str, StringConstraints(min_length=1, max_length=200), Storable, Trimmed]
+Str300 = Annotated[str, StringConstraints(min_length=1, max_length=300), Storable, Trimmed]
+# Optional strings: up to N characters, trimmed; blank (documented as "") means absent (null).
+OptStr200 = Annotated[
+    Annotated[str, StringConstraints(max_length=200), Storable, Trimmed] | None, _blank_to_none(200)
+]
+OptStr2000 = Annotated[
+    Annotated[str, StringConstraints(max_length=2000), Storable, Trimmed] | None,
+    _blank_to_none(2000),
+]
+OptStr5000 = Annotated[
+    Annotated[str, StringConstraints(max_length=5000), Storable, Trimmed] | None,
+    _blank_to_none(5000),
+]
+OptStr20000 = Annotated[
+    Annotated[str, StringConstraints(max_length=20000), Storable, Trimmed] | None,
+    _blank_to_none(20000),
+]
 # A draft body may be empty, but not longer than 20,000 characters.
-Body = Annotated[str, StringConstraints(max_length=20000)]
+Body = Annotated[str, StringConstraints(max_length=20000), Storable]
+
+
+def _refuse_null(value: T) -> T:
+    if value is None:
+        raise ValueError("is required and cannot be null")
+    return value
+
+
+def _documented_not_null(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+    options = schema.pop("anyOf", None)
+    if options is not None:
+        (kept,) = [option for option in options if option != {"type": "null"}]
+        schema.update(kept)
+
+
+# A PATCH field that may be left out but not set to null (DESIGN.md: null on a required
+# field is a 422). Refused while the request is parsed, so before any If-Match or lookup,
+# and documented without null. Declare it `NotNull[Str200] = None`.
+NotNull = Annotated[
+    T | None,
+    AfterValidator(_refuse_null),
+    Field(json_schema_extra=_documented_not_null),
+]
 
 
 _TIMEZONES = frozenset(available_timezones())
@@ -83,9 +205,6 @@ class Input(BaseModel):
     """A request body: unknown fields are refused, so a typo is an error, not a no-op."""
 
     model_config = ConfigDict(extra="forbid")
-
-
-T = TypeVar("T")
 
 
 class Page(BaseModel, Generic[T]):

@@ -4,12 +4,13 @@ over ASGI, and small factories for users and interviews."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 
 from app.cli import alembic_config
@@ -19,6 +20,11 @@ from app.main import create_app
 from app.tables import metadata
 
 PASSWORD = "correct horse battery staple"
+
+# CI replays the same examples every run, so a red build always means a change broke it.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
 
 
@@ -84,9 +90,28 @@ async def app(settings: Settings) -> AsyncIterator[Any]:
 
 
 @pytest.fixture
+async def make_app(database_url: str) -> AsyncIterator[Callable[..., Any]]:
+    """Apps with other settings, e.g. `make_app(registration="invite")`; wiped afterwards."""
+    made: list[Any] = []
+
+    def make(**overrides: Any) -> Any:
+        made.append(create_app(make_settings(database_url, **overrides)))
+        return made[-1]
+
+    yield make
+    for application in made:
+        await application.state.engine.dispose()
+    _wipe(database_url)
+
+
+def client_of(app: Any) -> httpx.AsyncClient:
+    """A client of `app` over ASGI; use it as `async with client_of(app) as client:`."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+
+@pytest.fixture
 async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+    async with client_of(app) as c:
         yield c
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import ApiToken, Invite, User, WebSession
@@ -24,6 +24,28 @@ async def usable_invite(session: AsyncSession, code_hash: str, *, now: datetime)
         select(Invite).where(
             Invite.code_hash == code_hash, Invite.used_at.is_(None), Invite.expires_at > now
         )
+    )
+
+
+async def claim_invite(session: AsyncSession, code_hash: str, *, now: datetime) -> uuid.UUID | None:
+    """Mark a usable invite used in one statement, so of two registrations racing for it
+    only one gets its id; the other waits for the row lock and then finds it used."""
+    invite_id: uuid.UUID | None = await session.scalar(
+        update(Invite)
+        .where(Invite.code_hash == code_hash, Invite.used_at.is_(None), Invite.expires_at > now)
+        .values(used_at=now)
+        .returning(Invite.id)
+        .execution_options(synchronize_session=False)
+    )
+    return invite_id
+
+
+async def set_invite_user(session: AsyncSession, invite_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    await session.execute(
+        update(Invite)
+        .where(Invite.id == invite_id)
+        .values(used_by=user_id)
+        .execution_options(synchronize_session=False)
     )
 
 

@@ -5,26 +5,26 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from pydantic import BaseModel, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, EmailStr, Field, StrictBool, StringConstraints
 
-from app.wire import Input, Instant, Str200, TimeZoneName
+from app.wire import Input, Instant, Integer, NotNull, Storable, Str200, TimeZoneName
 
 # Long passphrases are welcome and never truncated; the cap only bounds hashing work.
-Password = Annotated[str, StringConstraints(min_length=8, max_length=1024)]
-TemplateText = Annotated[str, StringConstraints(max_length=20000)]
-SubjectTemplate = Annotated[str, StringConstraints(max_length=300)]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=1024), Storable]
+TemplateText = Annotated[str, StringConstraints(max_length=20000), Storable]
+SubjectTemplate = Annotated[str, StringConstraints(max_length=300), Storable]
 
 
 class RegisterIn(Input):
     email: EmailStr = Field(examples=["jane@example.com"])
     password: Password = Field(examples=["correct horse battery staple"])
     display_name: Str200 = Field(examples=["Jane Doe"])
-    invite_code: str | None = Field(default=None, max_length=200)
+    invite_code: Annotated[str, Storable] | None = Field(default=None, max_length=200)
 
 
 class LoginIn(Input):
     email: EmailStr
-    password: str = Field(max_length=1024)
+    password: Annotated[str, Storable] = Field(max_length=1024)
 
 
 class Policy(BaseModel):
@@ -39,12 +39,12 @@ class Policy(BaseModel):
 class PolicyPatch(Input):
     """Merged key by key; null puts back the default."""
 
-    thank_you_within_hours: int | None = Field(default=None, ge=1, le=720)
-    check_in_after_days: int | None = Field(default=None, ge=1, le=365)
-    check_in_grace_days: int | None = Field(default=None, ge=0, le=365)
-    send_hour: int | None = Field(default=None, ge=0, le=23)
-    skip_weekends: bool | None = None
-    second_check_in_after_days: int | None = Field(default=None, ge=1, le=365)
+    thank_you_within_hours: Integer | None = Field(default=None, ge=1, le=720)
+    check_in_after_days: Integer | None = Field(default=None, ge=1, le=365)
+    check_in_grace_days: Integer | None = Field(default=None, ge=0, le=365)
+    send_hour: Integer | None = Field(default=None, ge=0, le=23)
+    skip_weekends: StrictBool | None = None
+    second_check_in_after_days: Integer | None = Field(default=None, ge=1, le=365)
 
 
 class Templates(BaseModel):
@@ -68,8 +68,8 @@ class Notifications(BaseModel):
 
 
 class NotificationsPatch(Input):
-    daily_digest: bool | None = None
-    due_now: bool | None = None
+    daily_digest: StrictBool | None = None
+    due_now: StrictBool | None = None
 
 
 class UserRead(BaseModel):
@@ -91,7 +91,7 @@ class UserRead(BaseModel):
 class MeUpdate(Input):
     """Merge-patch (RFC 7396): nested objects merge key by key; null puts back a default."""
 
-    display_name: Str200 | None = None
+    display_name: NotNull[Str200] = None
     timezone: TimeZoneName | None = None
     policy: PolicyPatch | None = None
     templates: TemplatesPatch | None = None

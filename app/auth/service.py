@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import uuid
@@ -38,11 +39,20 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def verify_password(password_hash: str, password: str) -> bool:
+def _verify(password_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+# Hashing takes tens of milliseconds of CPU: off the event loop, so other requests go on.
+async def hash_password_async(password: str) -> str:
+    return await asyncio.to_thread(hash_password, password)
+
+
+async def verify_password(password_hash: str, password: str) -> bool:
+    return await asyncio.to_thread(_verify, password_hash, password)
 
 
 class LoginThrottle:
@@ -83,11 +93,11 @@ async def register(
 ) -> User:
     email = email.lower()
     first = not await repository.any_user(session)
-    invite: Invite | None = None
+    invite_id: uuid.UUID | None = None
     if not first:
         if invite_code:
-            invite = await repository.usable_invite(session, hash_secret(invite_code), now=now)
-            if invite is None:
+            invite_id = await repository.claim_invite(session, hash_secret(invite_code), now=now)
+            if invite_id is None:
                 raise Invalid(["body", "invite_code"], "this invite is unknown, used or expired")
         elif settings.registration is Registration.CLOSED:
             raise Forbidden("Registration is closed on this instance.")
@@ -97,7 +107,7 @@ async def register(
         raise Conflict("An account with this email already exists.")
     user = User(
         email=email,
-        password_hash=hash_password(password),
+        password_hash=await hash_password_async(password),
         display_name=display_name,
         is_admin=first,
         created_at=now,
@@ -105,9 +115,8 @@ async def register(
     )
     session.add(user)
     await session.flush()
-    if invite is not None:
-        invite.used_at = now
-        invite.used_by = user.id
+    if invite_id is not None:
+        await repository.set_invite_user(session, invite_id, user.id)
     return user
 
 
@@ -134,18 +143,19 @@ async def authenticate(
     email: str,
     password: str,
     address: str,
+    basic_challenge: bool = False,
 ) -> User:
     """The active user with this email and password, or 401 (429 when throttled)."""
     email = email.lower()
     throttle.check(email, address)
     user = await repository.user_by_email(session, email)
-    ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+    ok = await verify_password(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not ok or not user.is_active:
         throttle.failed(email, address)
-        raise Unauthorized("Email or password is wrong.", basic=True)
+        raise Unauthorized("Email or password is wrong.", basic=basic_challenge)
     throttle.succeeded(email)
     if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        user.password_hash = await hash_password_async(password)
     return user
 
 

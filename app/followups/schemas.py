@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, EmailStr, Field
 
 from app.followups.schedule import DueState, Kind, Status
-from app.wire import Body, Input, Instant, OptStr200, Str300
+from app.wire import Body, Input, Instant, NotNull, OptStr200, Str300
 
 
 class FollowupRead(BaseModel):
@@ -47,12 +47,12 @@ class SettableStatus(StrEnum):
 class FollowupUpdate(Input):
     """Mark sent, skip, reschedule, snooze or edit the draft. Absent fields stay as they are."""
 
-    status: SettableStatus | None = None
+    status: NotNull[SettableStatus] = None
     sent_at: Instant | None = Field(
         default=None, description="When it was sent; defaults to now when marking sent."
     )
-    not_before: Instant | None = Field(default=None, description="Snooze: the new start.")
-    due_at: Instant | None = Field(default=None, description="Snooze: the new deadline.")
+    not_before: NotNull[Instant] = Field(default=None, description="Snooze: the new start.")
+    due_at: NotNull[Instant] = Field(default=None, description="Snooze: the new deadline.")
     subject: Str300 | None = Field(default=None, description="null puts back the generated draft.")
     body: Body | None = Field(default=None, description="null puts back the generated draft.")
 

@@ -12,7 +12,7 @@ from app.idempotency import IdempotencyDep
 from app.interviews import service
 from app.interviews.schemas import InterviewCreate, InterviewRead, InterviewUpdate, Outcome
 from app.web.responses import json_response
-from app.wire import Instant, Page
+from app.wire import Instant, Page, Storable
 
 router = APIRouter(prefix="/api/v1/interviews", tags=["interviews"], responses=problems(401, 500))
 
@@ -38,7 +38,9 @@ async def list_interviews(
     now: Now,
     outcome: Outcome | None = None,
     company: Annotated[
-        str | None, Query(max_length=200, description="Company name contains (any case).")
+        str | None,
+        Query(max_length=200, description="Company name contains (any case)."),
+        Storable,
     ] = None,
     starts_after: Annotated[
         Instant | None, Query(description="Keep interviews starting at or after this instant.")

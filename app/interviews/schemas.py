@@ -10,7 +10,18 @@ from pydantic import BaseModel, EmailStr, Field
 
 from app.followups.schedule import Role
 from app.followups.schemas import FollowupRead
-from app.wire import Input, Instant, OptStr200, OptStr2000, OptStr5000, OptStr20000, Str200
+from app.wire import (
+    Day,
+    Input,
+    Instant,
+    Integer,
+    NotNull,
+    OptStr200,
+    OptStr2000,
+    OptStr5000,
+    OptStr20000,
+    Str200,
+)
 
 MAX_PEOPLE = 50
 
@@ -47,7 +58,7 @@ class InterviewCreate(Input):
     company: Str200 = Field(examples=["Acme Corp"])
     role: Str200 = Field(description="The job title.", examples=["Backend Engineer"])
     starts_at: Instant = Field(examples=["2026-12-01T15:00:00+01:00"])
-    duration_minutes: int = Field(default=60, ge=1, le=1440)
+    duration_minutes: Integer = Field(default=60, ge=1, le=1440)
     stage: OptStr200 = Field(default=None, examples=["Onsite"])
     location: OptStr2000 = None
     people: list[PersonIn] = Field(default_factory=list, max_length=MAX_PEOPLE)
@@ -62,7 +73,7 @@ class InterviewCreate(Input):
         examples=["working on infrastructure that thousands of shops rely on"],
     )
     notes: OptStr20000 = None
-    response_promised_by: date | None = Field(
+    response_promised_by: Day | None = Field(
         default=None, description="The day they said they would get back to you (your time zone)."
     )
     outcome: Outcome = Outcome.PENDING
@@ -73,17 +84,17 @@ class InterviewUpdate(Input):
     default (a 422 on a required one). `people` replaces the list: an item with an `id`
     updates that person, one without is new, and a person left out is removed."""
 
-    company: Str200 | None = None
-    role: Str200 | None = None
-    starts_at: Instant | None = None
-    duration_minutes: int | None = Field(default=None, ge=1, le=1440)
+    company: NotNull[Str200] = None
+    role: NotNull[Str200] = None
+    starts_at: NotNull[Instant] = None
+    duration_minutes: Integer | None = Field(default=None, ge=1, le=1440)
     stage: OptStr200 = None
     location: OptStr2000 = None
     people: list[PersonIn] | None = Field(default=None, max_length=MAX_PEOPLE)
     highlight: OptStr5000 = None
     excitement: OptStr5000 = None
     notes: OptStr20000 = None
-    response_promised_by: date | None = None
+    response_promised_by: Day | None = None
     outcome: Outcome | None = None
 
 

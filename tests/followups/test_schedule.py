@@ -1098,8 +1098,9 @@ def test_local_send_time_is_that_local_hour_on_that_day(day: date, hour: int, tz
 def test_due_state_follows_the_clock_and_only_for_scheduled_follow_ups(
     not_before: datetime, due_after_seconds: int, now_offset_seconds: int, now: datetime
 ) -> None:
-    due_at = not_before + timedelta(seconds=due_after_seconds)
-    later = now + timedelta(seconds=now_offset_seconds)
+    # Elapsed time: adding to an aware local datetime counts wall-clock time across DST.
+    due_at = not_before.astimezone(UTC) + timedelta(seconds=due_after_seconds)
+    later = now.astimezone(UTC) + timedelta(seconds=now_offset_seconds)
     order = [DueState.UPCOMING, DueState.DUE, DueState.OVERDUE]
 
     state_now = due_state(Status.SCHEDULED, not_before, due_at, now)

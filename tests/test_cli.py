@@ -1,0 +1,143 @@
+"""The `followup` command: accounts from the shell, invites and the OpenAPI document."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import re
+from typing import Any
+
+import httpx
+import pytest
+
+from app.cli import main, openapi_json
+from tests.conftest import PASSWORD, ROOT, client_of, register
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str, app: Any) -> pytest.MonkeyPatch:
+    """The command's environment: the test database (wiped after the test, by `app`) and a
+    known base URL."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("FOLLOWUP_BASE_URL", "https://followup.example")
+    return monkeypatch
+
+
+async def followup(cli_env: pytest.MonkeyPatch, *argv: str, stdin: str = "") -> int:
+    """Run `followup ARGV…` with `stdin`; it runs its own event loop, so in a thread."""
+    cli_env.setattr("sys.stdin", io.StringIO(stdin))
+    return await asyncio.to_thread(main, list(argv))
+
+
+async def test_user_add_creates_an_admin_who_can_get_a_token_with_basic(
+    cli_env: pytest.MonkeyPatch, client: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = await followup(cli_env, "user", "add", "X@Example.com", "--admin", stdin=PASSWORD)
+    assert status == 0
+    assert "x@example.com (admin)" in capsys.readouterr().out
+    token = await client.post(
+        "/api/v1/tokens", json={"name": "cli"}, auth=("x@example.com", PASSWORD)
+    )
+    assert token.status_code == 201
+    me = await client.get(
+        "/api/v1/me", headers={"Authorization": f"Bearer {token.json()['token']}"}
+    )
+    assert me.json()["email"] == "x@example.com"
+    assert me.json()["is_admin"] is True
+    assert me.json()["display_name"] == "X"
+
+
+async def test_user_add_without_admin_makes_a_member_with_the_given_name(
+    cli_env: pytest.MonkeyPatch, client: httpx.AsyncClient
+) -> None:
+    status = await followup(
+        cli_env, "user", "add", "sam@example.com", "--name", "Sam Poe", stdin=PASSWORD + "\n"
+    )
+    assert status == 0
+    login = await client.post(
+        "/api/v1/auth/login", json={"email": "sam@example.com", "password": PASSWORD}
+    )
+    assert login.status_code == 200
+    assert login.json()["user"]["is_admin"] is False
+    assert login.json()["user"]["display_name"] == "Sam Poe"
+
+
+async def test_user_add_keeps_a_password_exactly_as_typed_but_for_the_newline(
+    cli_env: pytest.MonkeyPatch, client: httpx.AsyncClient
+) -> None:
+    password = "  spaces around, and a very long tail " + "z" * 500 + " "
+    assert await followup(cli_env, "user", "add", "sam@example.com", stdin=password + "\n") == 0
+    good = {"email": "sam@example.com", "password": password}
+    stripped = {"email": "sam@example.com", "password": password.strip()}
+    assert (await client.post("/api/v1/auth/login", json=good)).status_code == 200
+    assert (await client.post("/api/v1/auth/login", json=stripped)).status_code == 401
+
+
+async def test_user_add_refuses_a_taken_email_in_any_case(
+    cli_env: pytest.MonkeyPatch, client: httpx.AsyncClient
+) -> None:
+    await register(client, "jane@example.com")
+    with pytest.raises(SystemExit, match="already exists"):
+        await followup(cli_env, "user", "add", "JANE@example.com", stdin=PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "field"),
+    [("not-an-email", PASSWORD, "email"), ("sam@example.com", "short", "password")],
+)
+async def test_user_add_refuses_bad_input_naming_the_field_and_creates_nothing(
+    cli_env: pytest.MonkeyPatch,
+    client: httpx.AsyncClient,
+    capsys: pytest.CaptureFixture[str],
+    email: str,
+    password: str,
+    field: str,
+) -> None:
+    assert await followup(cli_env, "user", "add", email, stdin=password) == 2
+    assert capsys.readouterr().err.startswith(f"{field}:")
+    # Nothing was created: the next account is still the first one, the admin.
+    assert (await register(client, "jane@example.com"))["is_admin"] is True
+
+
+async def test_invite_prints_a_link_whose_code_registers_one_user_in_invite_mode(
+    cli_env: pytest.MonkeyPatch,
+    make_app: Any,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    async with client_of(make_app(registration="invite")) as client:
+        await register(client, "jane@example.com")
+        assert await followup(cli_env, "invite") == 0
+        link = capsys.readouterr().out.splitlines()[0]
+        found = re.fullmatch(r"https://followup\.example/register\?invite=([A-Za-z0-9_-]+)", link)
+        assert found, link
+        body = {
+            "email": "bob@example.com",
+            "password": PASSWORD,
+            "display_name": "Bob",
+            "invite_code": found.group(1),
+        }
+        accepted = await client.post("/api/v1/auth/register", json=body)
+        assert accepted.status_code == 201
+        assert accepted.json()["is_admin"] is False
+        again = await client.post(
+            "/api/v1/auth/register", json={**body, "email": "carol@example.com"}
+        )
+        assert again.status_code == 422
+
+
+def test_openapi_prints_exactly_the_committed_openapi_json(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    committed = json.loads((ROOT / "openapi.json").read_text())
+    assert json.loads(openapi_json()) == committed
+    assert main(["openapi"]) == 0
+    assert json.loads(capsys.readouterr().out) == committed
+
+
+def test_openapi_does_not_depend_on_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = openapi_json()
+    monkeypatch.setenv("FOLLOWUP_BASE_URL", "https://elsewhere.example")
+    monkeypatch.setenv("FOLLOWUP_REGISTRATION", "closed")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    assert openapi_json() == before
