@@ -113,7 +113,27 @@ async def current_user(
     user = await _user_from_credentials(request, session, now, token, cookie)
     if user is None:
         raise Unauthorized("Sign in, or send `Authorization: Bearer <token>`.")
+    request.state.user = user  # pages show times in the user's time zone
     return user
+
+
+async def optional_user(
+    request: Request,
+    session: SessionDep,
+    now: Now,
+    cookie: Annotated[str | None, Depends(cookie_scheme)],
+) -> User | None:
+    """The signed-in browser's user, or None (sign-in pages)."""
+    if not cookie:
+        return None
+    found = await auth_service.user_for_session(session, cookie_value=cookie, now=now)
+    if found is None:
+        return None
+    request.state.user, request.state.web_session = found
+    return found[0]
+
+
+OptionalUser = Annotated[User | None, Depends(optional_user)]
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

@@ -152,19 +152,48 @@ def validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
     return items
 
 
-async def _app_error(_request: Request, exc: Exception) -> Response:
+def answer(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    slug: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The error as problem+json; to htmx and browsers, as HTML they can show."""
+    if request.headers.get("hx-request") == "true" or _prefers_html(request):
+        from app.web.errors import html_error  # the web layer renders; errors stay plain
+
+        return html_error(request, status, title, detail, errors=errors or [], headers=headers)
+    return problem_response(status, title, detail, slug=slug, errors=errors, headers=headers)
+
+
+def _prefers_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return accept.startswith("text/html") and not request.url.path.startswith("/api/")
+
+
+async def _app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
     errors = getattr(exc, "errors", None)
-    return problem_response(
-        exc.status, exc.title, exc.detail, slug=exc.slug, errors=errors, headers=exc.headers
+    return answer(
+        request,
+        exc.status,
+        exc.title,
+        exc.detail,
+        slug=exc.slug,
+        errors=errors,
+        headers=exc.headers,
     )
 
 
-async def _validation_error(_request: Request, exc: Exception) -> Response:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     items = validation_items(exc)
     detail = "; ".join(f"{_dotted(i['loc'])}: {i['msg']}" for i in items) or "Invalid request"
-    return problem_response(422, "Invalid request", detail, slug="validation", errors=items)
+    return answer(request, 422, "Invalid request", detail, slug="validation", errors=items)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -174,13 +203,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         # (RFC 8259), so it is malformed JSON like any other: a 422 naming the body.
         items: list[dict[str, Any]] = [{"loc": ["body"], "msg": "Malformed JSON: not UTF-8"}]
         detail = "body: Malformed JSON: not UTF-8"
-        return problem_response(422, "Invalid request", detail, slug="validation", errors=items)
+        return answer(request, 422, "Invalid request", detail, slug="validation", errors=items)
     slug, title = _HTTP_SLUGS.get(exc.status_code, ("error", "Error"))
     detail = exc.detail if isinstance(exc.detail, str) else title
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
         headers["Allow"] = _allowed_methods(request)
-    return problem_response(exc.status_code, title, detail, slug=slug, headers=headers)
+    return answer(request, exc.status_code, title, detail, slug=slug, headers=headers)
 
 
 def _allowed_methods(request: Request) -> str:
@@ -195,11 +224,12 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
-async def _integrity_error(_request: Request, exc: Exception) -> Response:
+async def _integrity_error(request: Request, exc: Exception) -> Response:
     # A unique constraint lost a race (two registrations of one email, one Idempotency-Key
     # used twice at once): the check before it passed, the database had the last word.
     log.warning("integrity error: %s", exc.__class__.__name__)
-    return problem_response(
+    return answer(
+        request,
         409,
         "Conflict",
         "This conflicts with a change made at the same time; retry.",
@@ -207,11 +237,15 @@ async def _integrity_error(_request: Request, exc: Exception) -> Response:
     )
 
 
-async def _unexpected(_request: Request, exc: Exception) -> Response:
+async def _unexpected(request: Request, exc: Exception) -> Response:
     # Log the cause for the operator; the client learns nothing about the internals.
     log.exception("unhandled error", exc_info=exc)
-    return problem_response(
-        500, "Internal server error", "Something went wrong on our side.", slug="internal"
+    return answer(
+        request,
+        500,
+        "Internal server error",
+        "Something went wrong on our side.",
+        slug="internal",
     )
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from sqlalchemy import text
 
@@ -21,7 +23,9 @@ from app.errors import PROBLEM_TYPE, install_error_handlers, problems
 from app.followups.router import router as followups_router
 from app.interviews.router import router as interviews_router
 from app.web.pages import router as pages_router
-from app.web.security import CrossSiteGuard
+from app.web.security import CrossSiteGuard, SecurityHeaders
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 DESCRIPTION = """\
 Followup makes sure you follow up after every job interview: a thank-you note to each
@@ -109,6 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     app.add_middleware(CrossSiteGuard, base_url=settings.base_url)
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 from fastapi import APIRouter, Request, Response
 
 from app.auth import profile
@@ -17,6 +19,7 @@ from app.auth.schemas import (
     TokenRead,
     UserRead,
 )
+from app.config import Settings
 from app.deps import (
     SESSION_COOKIE,
     CurrentUser,
@@ -29,6 +32,7 @@ from app.deps import (
     client_address,
 )
 from app.errors import problems
+from app.web.htmx import VARY, HtmxDep
 from app.web.responses import json_response
 from app.wire import check_if_match
 
@@ -47,7 +51,12 @@ router = APIRouter(prefix="/api/v1", responses=problems(500))
     "`FOLLOWUP_REGISTRATION` decides: `open`, `invite` (an `invite_code` is needed) or `closed`.",
 )
 async def register(
-    data: RegisterIn, session: SessionDep, settings: SettingsDep, now: Now
+    data: RegisterIn,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: Now,
+    htmx: HtmxDep,
 ) -> Response:
     user = await auth.register(
         session,
@@ -58,7 +67,15 @@ async def register(
         invite_code=data.invite_code,
         now=now,
     )
-    return json_response(profile.to_read(user), status=201, headers={"Location": "/api/v1/me"})
+    response = json_response(
+        profile.to_read(user), status=201, headers={"Location": "/api/v1/me", "Vary": VARY}
+    )
+    if htmx.request:
+        # Signing up in the browser signs you in, and on to Today.
+        started = await auth.start_session(session, user=user, days=settings.session_days, now=now)
+        response = Response(status_code=201, headers={"HX-Redirect": "/", "Vary": VARY})
+        _set_session_cookie(response, request, settings, started)
+    return response
 
 
 @router.post(
@@ -73,7 +90,12 @@ async def register(
     "throttled per account and per address (429 with Retry-After).",
 )
 async def login(
-    data: LoginIn, request: Request, session: SessionDep, settings: SettingsDep, now: Now
+    data: LoginIn,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: Now,
+    htmx: HtmxDep,
 ) -> Response:
     user = await auth.authenticate(
         session,
@@ -83,7 +105,22 @@ async def login(
         address=client_address(request),
     )
     started = await auth.start_session(session, user=user, days=settings.session_days, now=now)
-    response = json_response(LoginOut(user=profile.to_read(user), csrf_token=started.csrf_token))
+    if htmx.request:
+        response = Response(
+            status_code=200, headers={"HX-Redirect": next_page(request), "Vary": VARY}
+        )
+    else:
+        response = json_response(
+            LoginOut(user=profile.to_read(user), csrf_token=started.csrf_token),
+            headers={"Vary": VARY},
+        )
+    _set_session_cookie(response, request, settings, started)
+    return response
+
+
+def _set_session_cookie(
+    response: Response, request: Request, settings: Settings, started: auth.NewSession
+) -> None:
     response.set_cookie(
         SESSION_COOKIE,
         started.cookie_value,
@@ -93,7 +130,13 @@ async def login(
         secure=request.url.scheme == "https" or settings.base_url.startswith("https://"),
         path="/",
     )
-    return response
+
+
+def next_page(request: Request) -> str:
+    """Where to go after signing in: the page that sent you to /login, if it is ours."""
+    query = urlsplit(request.headers.get("hx-current-url", "")).query
+    target = parse_qs(query).get("next", ["/"])[0]
+    return target if target.startswith("/") and not target.startswith("//") else "/"
 
 
 @router.post(
@@ -105,11 +148,15 @@ async def login(
     responses=problems(401, 403),
     summary="Sign out (ends the web session)",
 )
-async def logout(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+async def logout(
+    request: Request, session: SessionDep, user: CurrentUser, htmx: HtmxDep
+) -> Response:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie and getattr(request.state, "web_session", None) is not None:
         await auth.end_session(session, cookie_value=cookie)
     response = Response(status_code=204)
+    if htmx.request:
+        response.headers["HX-Redirect"] = "/login"
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     return response
 

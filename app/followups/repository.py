@@ -60,3 +60,19 @@ async def get_for_user(
     return await session.scalar(
         select(Followup).where(Followup.user_id == user_id, Followup.id == followup_id)
     )
+
+
+async def scheduled_with_interviews(
+    session: AsyncSession, user_id: uuid.UUID, *, limit: int
+) -> list[tuple[Followup, uuid.UUID, str, str]]:
+    """Scheduled follow-ups by due time, each with its interview's id, company and role."""
+    from app.interviews.models import Interview
+
+    rows = await session.execute(
+        select(Followup, Interview.id, Interview.company, Interview.role)
+        .join(Interview, Interview.id == Followup.interview_id)
+        .where(Followup.user_id == user_id, Followup.status == Status.SCHEDULED.value)
+        .order_by(Followup.due_at, Followup.id)
+        .limit(limit)
+    )
+    return [(row[0], row[1], row[2], row[3]) for row in rows]

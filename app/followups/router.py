@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.deps import (
     CurrentUser,
@@ -21,6 +21,7 @@ from app.followups import service
 from app.followups.schedule import DueState, Kind, Status
 from app.followups.schemas import FollowupCreate, FollowupRead, FollowupUpdate
 from app.idempotency import IdempotencyDep
+from app.web.htmx import HtmxDep, respond
 from app.web.responses import json_response
 from app.wire import Instant, Page
 
@@ -123,14 +124,29 @@ async def get_followup(
     "null puts back the generated text.",
 )
 async def update_followup(
+    request: Request,
     followup_id: FollowupId,
     data: FollowupUpdate,
     session: SessionDep,
     user: CurrentUser,
     now: Now,
+    htmx: HtmxDep,
     if_match: IfMatch = None,
 ) -> Response:
     row = await service.update(
         session, user=user, followup_id=followup_id, patch=data, if_match=if_match, now=now
     )
-    return _one(service.to_read(row, now))
+    read = service.to_read(row, now)
+    headers = {"ETag": service.etag(read)}
+    if htmx.target == "today":
+        return respond(
+            request,
+            htmx,
+            read,
+            "followups/_today.html",
+            headers=headers,
+            today=await service.today(session, user=user, now=now),
+            snooze_tomorrow=service.snooze_until_tomorrow(user, now),
+            done=read,
+        )
+    return respond(request, htmx, read, "followups/_editor.html", headers=headers, followup=read)

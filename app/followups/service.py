@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -431,3 +431,75 @@ def parse_interview_filter(value: str | None) -> uuid.UUID | None:
         return uuid.UUID(value)
     except ValueError:
         raise Invalid(["query", "interview_id"], "not an interview id") from None
+
+
+@dataclass(frozen=True)
+class TodayItem:
+    followup: FollowupRead
+    interview_id: uuid.UUID
+    company: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Today:
+    overdue: list[TodayItem]
+    due: list[TodayItem]
+    upcoming: list[TodayItem]
+
+    @property
+    def summary(self) -> str:
+        """One line: "2 thank-you notes due, 1 overdue"."""
+        if not (self.overdue or self.due):
+            if self.upcoming:
+                return (
+                    f"Nothing due right now; {_count(len(self.upcoming), 'follow-up')} coming up."
+                )
+            return "Nothing to send."
+        parts = []
+        for kind, noun in (
+            (Kind.THANK_YOU, "thank-you note"),
+            (Kind.CHECK_IN, "check-in"),
+            (Kind.CUSTOM, "follow-up"),
+        ):
+            count = sum(1 for item in self.due if item.followup.kind == kind)
+            if count:
+                parts.append(_count(count, noun))
+        line = " and ".join(parts) + " due" if parts else ""
+        if self.overdue:
+            line = (
+                f"{line}, {len(self.overdue)} overdue" if line else f"{len(self.overdue)} overdue"
+            )
+        return line[0].upper() + line[1:]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+UPCOMING_SHOWN = 30
+
+
+async def today(session: AsyncSession, *, user: User, now: datetime) -> Today:
+    """What to send: overdue first, then due, then what comes next."""
+    groups: dict[schedule.DueState, list[TodayItem]] = {state: [] for state in schedule.DueState}
+    for row, interview_id, company, role in await repository.scheduled_with_interviews(
+        session, user.id, limit=500
+    ):
+        read = to_read(row, now)
+        if read.due_state is not None:
+            groups[read.due_state].append(TodayItem(read, interview_id, company, role))
+    return Today(
+        overdue=groups[schedule.DueState.OVERDUE],
+        due=groups[schedule.DueState.DUE],
+        upcoming=sorted(groups[schedule.DueState.UPCOMING], key=lambda i: i.followup.not_before)[
+            :UPCOMING_SHOWN
+        ],
+    )
+
+
+def snooze_until_tomorrow(user: User, now: datetime) -> datetime:
+    """Where "Snooze" moves a follow-up: tomorrow at the user's send hour."""
+    tz = tz_of(user)
+    day = now.astimezone(tz).date() + timedelta(days=1)
+    return schedule.local_send_time(day, user.send_hour, tz)

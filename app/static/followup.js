@@ -1,0 +1,129 @@
+/* Followup's only script: a JSON form encoder for htmx, time zones, copy buttons.
+   Served from app/static; no build step, no inline script (the CSP forbids it). */
+(function () {
+  "use strict";
+
+  // The UTC offset (minutes) of an IANA time zone at a given instant.
+  function offsetAt(instantMs, timeZone) {
+    var parts = new Intl.DateTimeFormat("en-US", {
+      timeZone: timeZone, hourCycle: "h23", year: "numeric", month: "2-digit",
+      day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit"
+    }).formatToParts(new Date(instantMs));
+    var v = {};
+    parts.forEach(function (p) { v[p.type] = p.value; });
+    var asUtc = Date.UTC(+v.year, +v.month - 1, +v.day, +v.hour, +v.minute, +v.second);
+    return Math.round((asUtc - instantMs) / 60000);
+  }
+
+  // "2026-12-01T15:00" in `timeZone` -> "2026-12-01T15:00:00+01:00". A wall time skipped
+  // by a DST change moves forward, as the server's own rules do.
+  function withOffset(local, timeZone) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(local);
+    if (!m) { return local; }
+    var wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
+    var offset = offsetAt(wall - offsetAt(wall, timeZone) * 60000, timeZone);
+    var sign = offset < 0 ? "-" : "+";
+    var abs = Math.abs(offset);
+    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    return m[1] + "-" + m[2] + "-" + m[3] + "T" + m[4] + ":" + m[5] + ":00" + sign +
+      pad(Math.floor(abs / 60)) + ":" + pad(abs % 60);
+  }
+
+  // Put `value` at a dotted path ("people.3.name") into `target`.
+  function assign(target, path, value) {
+    var keys = path.split(".");
+    var node = target;
+    for (var i = 0; i < keys.length - 1; i++) {
+      var child = node[keys[i]];
+      if (child === null || typeof child !== "object" || Array.isArray(child)) {
+        node[keys[i]] = {};
+      }
+      node = node[keys[i]];
+    }
+    node[keys[keys.length - 1]] = value;
+  }
+
+  // Objects keyed only by numbers become lists, in the numbers' order (rows may have gaps).
+  function listify(node) {
+    if (node === null || typeof node !== "object") { return node; }
+    var keys = Object.keys(node);
+    keys.forEach(function (k) { node[k] = listify(node[k]); });
+    if (keys.length && keys.every(function (k) { return /^\d+$/.test(k); })) {
+      return keys.sort(function (a, b) { return a - b; }).map(function (k) { return node[k]; });
+    }
+    return node;
+  }
+
+  function typed(input, raw) {
+    var kind = input ? input.getAttribute("data-json") : null;
+    if (kind === "keep") { return raw; }
+    if (kind === "list") { return []; }  // a marker: the list is sent even when empty
+    if (raw === "") { return null; }
+    if (kind === "int") { return /^-?\d+$/.test(raw) ? parseInt(raw, 10) : raw; }
+    if (kind === "bool") { return raw === "true"; }
+    if (input && input.type === "datetime-local" && input.dataset.tz) {
+      return withOffset(raw, input.dataset.tz);
+    }
+    return raw;
+  }
+
+  htmx.defineExtension("json-form", {
+    onEvent: function (name, evt) {
+      if (name === "htmx:configRequest") {
+        evt.detail.headers["Content-Type"] = "application/json";
+      }
+    },
+    encodeParameters: function (xhr, parameters, elt) {
+      xhr.overrideMimeType("text/json");
+      var form = elt.closest("form") || elt;
+      var body = {};
+      parameters.forEach(function (raw, name) {
+        if (name === "csrf_token") { return; }
+        var inputs = form.querySelectorAll('[name="' + name.replace(/"/g, '\\"') + '"]');
+        var input = inputs.length ? inputs[inputs.length - 1] : null;
+        assign(body, name, typed(input, raw));
+      });
+      body = listify(body);
+      var extra = elt.getAttribute("data-json-body");
+      if (extra) { Object.assign(body, JSON.parse(extra)); }
+      return JSON.stringify(body);
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var copy = event.target.closest("[data-copy]");
+    if (copy) {
+      var source = document.getElementById(copy.getAttribute("data-copy"));
+      if (source && navigator.clipboard) {
+        navigator.clipboard.writeText(source.value !== undefined ? source.value : source.textContent)
+          .then(function () { copy.textContent = "Copied"; });
+      }
+    }
+    var remove = event.target.closest("[data-remove-row]");
+    if (remove) {
+      var row = remove.closest("[data-row]");
+      if (row) { row.remove(); }
+    }
+    var add = event.target.closest("[data-add-row]");
+    if (add) {
+      var template = document.getElementById(add.getAttribute("data-add-row"));
+      var list = document.getElementById(add.getAttribute("data-into"));
+      if (template && list) {
+        var index = Date.now();
+        var html = template.innerHTML.replace(/__index__/g, String(index));
+        list.insertAdjacentHTML("beforeend", html);
+        var first = list.lastElementChild.querySelector("input");
+        if (first) { first.focus(); }
+      }
+    }
+  });
+
+  // Live preview of a draft: the preview pane mirrors the editor as plain text.
+  document.addEventListener("input", function (event) {
+    var target = event.target.getAttribute && event.target.getAttribute("data-preview");
+    if (target) {
+      var pane = document.getElementById(target);
+      if (pane) { pane.textContent = event.target.value; }
+    }
+  });
+})();

@@ -1,0 +1,68 @@
+"""Errors as HTML: beside the fields for htmx, a page for browsers, sign-in when signed out."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request, Response
+from fastapi.responses import RedirectResponse
+
+from app.web.templating import render
+
+
+def field_id(loc: list[str | int]) -> str:
+    """Where a field shows its error: body.people.0.name -> error-people-0-name."""
+    parts = loc[1:] if len(loc) > 1 and loc[0] in ("body", "query", "path", "header") else loc
+    return "error-" + "-".join(str(part) for part in parts)
+
+
+def html_error(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    errors: list[dict[str, Any]],
+    headers: dict[str, str] | None = None,
+) -> Response:
+    headers = {**(headers or {}), "Vary": "HX-Request, Accept"}
+    headers.pop("WWW-Authenticate", None)  # no browser password dialog over the pages
+    htmx = request.headers.get("hx-request") == "true"
+    if status == 401:
+        target = "/login?next=" + quote(_page_of(request), safe="/")
+        if htmx:
+            return Response(status_code=204, headers={**headers, "HX-Redirect": target})
+        return RedirectResponse(target, status_code=303, headers=headers)
+    fields = [{"id": field_id(e["loc"]), "loc": e["loc"], "msg": e["msg"]} for e in errors]
+    if htmx:
+        # Nothing in the page is replaced but the error slots, so what was typed stays.
+        headers["HX-Reswap"] = "none"
+        return render(
+            request,
+            "shared/errors.html",
+            status=status,
+            headers=headers,
+            title=title,
+            detail=detail,
+            fields=fields,
+        )
+    return render(
+        request,
+        "shared/error_page.html",
+        status=status,
+        headers=headers,
+        title=title,
+        detail=detail,
+        status_code=status,
+    )
+
+
+def _page_of(request: Request) -> str:
+    current = request.headers.get("hx-current-url")
+    if current:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(current)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return request.url.path if not request.url.path.startswith("/api/") else "/"
