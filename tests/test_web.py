@@ -1,0 +1,178 @@
+"""The web layer: one endpoint, two representations; security headers; sign-in flow."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from tests.conftest import PASSWORD, create_interview, register
+
+HTMX = {"HX-Request": "true"}
+
+
+async def browser_session(
+    client: httpx.AsyncClient, email: str = "jane@example.com"
+) -> dict[str, str]:
+    """Sign in like the browser does; the client keeps the cookie. Returns the CSRF header."""
+    await register(client, email)
+    response = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"X-CSRF-Token": response.json()["csrf_token"]}
+
+
+async def due_interview(client: httpx.AsyncClient, csrf: dict[str, str]) -> dict[str, Any]:
+    started = (datetime.now(UTC) - timedelta(hours=3)).isoformat()
+    return await create_interview(client, csrf, starts_at=started)
+
+
+def assert_security_headers(response: httpx.Response) -> None:
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"]
+
+
+async def test_signed_out_pages_redirect_to_sign_in_and_an_empty_instance_to_sign_up(
+    client: httpx.AsyncClient,
+) -> None:
+    today = await client.get("/", headers={"Accept": "text/html"})
+    assert today.status_code == 303
+    assert today.headers["location"].startswith("/login")
+    login = await client.get("/login")
+    assert (login.status_code, login.headers["location"]) == (303, "/register")
+    signup = await client.get("/register")
+    assert signup.status_code == 200
+    assert "Create the admin account" in signup.text
+    assert_security_headers(signup)
+
+
+async def test_today_lists_due_follow_ups_with_a_summary(client: httpx.AsyncClient) -> None:
+    csrf = await browser_session(client)
+    await due_interview(client, csrf)
+    page = await client.get("/")
+    assert page.status_code == 200
+    assert_security_headers(page)
+    assert "1 thank-you note due" in page.text
+    assert "Thank-you note to Ann Lee" in page.text
+    assert 'name="csrf-token"' in page.text
+    for action in ("Open in mail", "Copy", "Mark sent", "Skip", "Snooze"):
+        assert action in page.text
+
+
+async def test_mark_sent_answers_htmx_with_the_today_fragment_and_tools_with_json(
+    client: httpx.AsyncClient,
+) -> None:
+    csrf = await browser_session(client)
+    interview = await due_interview(client, csrf)
+    thank_you, check_in = interview["followups"]
+
+    fragment = await client.patch(
+        f"/api/v1/followups/{thank_you['id']}",
+        json={"status": "sent"},
+        headers={**csrf, **HTMX, "HX-Target": "today"},
+    )
+    assert fragment.status_code == 200
+    assert fragment.headers["content-type"].startswith("text/html")
+    assert fragment.headers["vary"] == "HX-Request, Accept"
+    assert '<section id="today"' in fragment.text and "<html" not in fragment.text
+    assert "Marked sent: thank-you note to Ann Lee" in fragment.text
+    assert f'id="followup-{thank_you["id"]}"' not in fragment.text
+    assert_security_headers(fragment)
+
+    as_json = await client.patch(
+        f"/api/v1/followups/{check_in['id']}", json={"status": "skipped"}, headers=csrf
+    )
+    assert as_json.headers["content-type"] == "application/json"
+    assert as_json.headers["vary"] == "HX-Request, Accept"
+    assert as_json.json()["status"] == "skipped"
+
+
+async def test_the_draft_editor_saves_through_the_api_and_notes_the_edit(
+    client: httpx.AsyncClient,
+) -> None:
+    csrf = await browser_session(client)
+    interview = await due_interview(client, csrf)
+    thank_you = interview["followups"][0]
+    page = await client.get(f"/followups/{thank_you['id']}")
+    assert page.status_code == 200
+    assert 'for="subject">Subject' in page.text and 'for="body">Body' in page.text
+    saved = await client.patch(
+        f"/api/v1/followups/{thank_you['id']}",
+        json={"body": "Thanks <b>Ann</b>!"},
+        headers={**csrf, **HTMX, "HX-Target": "followup-editor"},
+    )
+    assert saved.status_code == 200
+    assert "Thanks &lt;b&gt;Ann&lt;/b&gt;!" in saved.text
+    assert "no longer follows changes" in saved.text
+
+
+async def test_a_422_to_htmx_lands_beside_its_field_and_keeps_the_page(
+    client: httpx.AsyncClient,
+) -> None:
+    csrf = await browser_session(client)
+    response = await client.post(
+        "/api/v1/interviews",
+        json={"company": "x" * 201, "role": "Dev", "starts_at": "2026-12-01T10:00:00Z"},
+        headers={**csrf, **HTMX},
+    )
+    assert response.status_code == 422
+    assert response.headers["hx-reswap"] == "none"
+    assert 'id="error-company"' in response.text and 'hx-swap-oob="true"' in response.text
+    assert 'id="alerts"' in response.text
+
+
+async def test_cookie_requests_without_csrf_are_refused_and_change_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    csrf = await browser_session(client)
+    interview = await due_interview(client, csrf)
+    thank_you = interview["followups"][0]
+    refused = await client.patch(
+        f"/api/v1/followups/{thank_you['id']}", json={"status": "sent"}, headers=HTMX
+    )
+    assert refused.status_code == 403
+    assert "CSRF" in refused.text
+    still = await client.get(f"/api/v1/followups/{thank_you['id']}")
+    assert still.json()["status"] == "scheduled"
+
+
+async def test_signing_in_and_up_through_htmx_redirects_and_sets_the_cookie(
+    client: httpx.AsyncClient,
+) -> None:
+    signed_up = await client.post(
+        "/api/v1/auth/register",
+        json={"email": "new@example.com", "password": PASSWORD, "display_name": "New"},
+        headers=HTMX,
+    )
+    assert signed_up.status_code == 201
+    assert signed_up.headers["hx-redirect"] == "/"
+    assert "followup_session=" in signed_up.headers["set-cookie"]
+    client.cookies.clear()
+    signed_in = await client.post(
+        "/api/v1/auth/login",
+        json={"email": "new@example.com", "password": PASSWORD},
+        headers={**HTMX, "HX-Current-URL": "http://testserver/login?next=/interviews"},
+    )
+    assert signed_in.headers["hx-redirect"] == "/interviews"
+    evil = await client.post(
+        "/api/v1/auth/login",
+        json={"email": "new@example.com", "password": PASSWORD},
+        headers={**HTMX, "HX-Current-URL": "http://testserver/login?next=//evil.example"},
+    )
+    assert evil.headers["hx-redirect"] == "/"
+
+
+async def test_an_expired_session_sends_htmx_to_sign_in(client: httpx.AsyncClient) -> None:
+    client.cookies.set("followup_session", "stale")
+    response = await client.get("/api/v1/interviews", headers=HTMX)
+    assert response.headers["hx-redirect"].startswith("/login")
+
+
+async def test_static_assets_are_served_locally(client: httpx.AsyncClient) -> None:
+    for path in ("/static/htmx.min.js", "/static/followup.js", "/static/app.css"):
+        response = await client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["x-content-type-options"] == "nosniff"
