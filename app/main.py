@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -24,6 +24,7 @@ from app.followups.router import router as followups_router
 from app.interviews.router import router as interviews_router
 from app.web.pages import router as pages_router
 from app.web.security import CrossSiteGuard, SecurityHeaders
+from app.web.templating import render
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -75,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        docs_url=None,  # served below from local files, under the pages' CSP
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -110,6 +113,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 media_type=PROBLEM_TYPE,
             )
         return JSONResponse({"status": "ok"})
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs(request: Request) -> Response:
+        return render(request, "docs.html")
 
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     app.add_middleware(CrossSiteGuard, base_url=settings.base_url)

@@ -176,3 +176,15 @@ async def test_static_assets_are_served_locally(client: httpx.AsyncClient) -> No
         response = await client.get(path)
         assert response.status_code == 200, path
         assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_the_api_manual_is_served_from_local_files_under_the_csp(
+    client: httpx.AsyncClient,
+) -> None:
+    page = await client.get("/docs")
+    assert page.status_code == 200
+    assert "/static/swagger/swagger-ui-bundle.js" in page.text
+    assert "http" not in page.text.split("<body>")[0]  # nothing from another origin
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    bundle = await client.get("/static/swagger/swagger-ui-bundle.js")
+    assert bundle.status_code == 200

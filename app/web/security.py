@@ -70,6 +70,9 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "
     "frame-ancestors 'none'"
 )
+DOCS_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+)
 _HTML_HEADERS = [
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"x-content-type-options", b"nosniff"),
@@ -95,6 +98,9 @@ class SecurityHeaders:
                 if headers.get("content-type", "").startswith("text/html"):
                     for name, value in _HTML_HEADERS:
                         headers[name.decode()] = value.decode()
+                    if scope["path"] == "/docs":
+                        # Swagger UI sets inline styles; its scripts are still ours only.
+                        headers["content-security-policy"] = DOCS_CONTENT_SECURITY_POLICY
                 else:
                     headers["x-content-type-options"] = "nosniff"
             await send(message)
