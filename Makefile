@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format openapi migrate clean
+.PHONY: run test lint format openapi migrate screenshots clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ test: lint
 
 openapi: $(STAMP)
 	$(BIN)/followup openapi > openapi.json
+
+# PNGs of the main pages (docs/screenshots/, used by the README): a live server on a
+# throwaway database, photographed by Debian's chromium (/usr/bin/chromium).
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.browser.screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -15,12 +15,14 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from app import __version__
+from app.auth.pages import router as settings_pages_router
 from app.auth.router import router as auth_router
 from app.auth.service import LoginThrottle
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.errors import PROBLEM_TYPE, install_error_handlers, problems
 from app.followups.router import router as followups_router
+from app.interviews.pages import router as interview_pages_router
 from app.interviews.router import router as interviews_router
 from app.web.pages import router as pages_router
 from app.web.security import CrossSiteGuard, SecurityHeaders
@@ -88,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(interviews_router)
     app.include_router(followups_router)
     app.include_router(pages_router)
+    app.include_router(interview_pages_router)
+    app.include_router(settings_pages_router)
 
     @app.get(
         "/healthz",

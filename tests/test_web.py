@@ -33,6 +33,7 @@ def assert_security_headers(response: httpx.Response) -> None:
     assert "frame-ancestors 'none'" in policy
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"]
+    assert response.headers["cache-control"] == "no-store"  # Back shows no stale private page
 
 
 async def test_signed_out_pages_redirect_to_sign_in_and_an_empty_instance_to_sign_up(

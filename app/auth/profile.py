@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import User
-from app.auth.schemas import MeUpdate, Notifications, Policy, Templates, UserRead
+from app.auth.models import ApiToken, User
+from app.auth.schemas import MeUpdate, Notifications, Policy, Templates, TokenRead, UserRead
 from app.errors import Invalid
 from app.followups import drafts
 from app.followups import service as followups
@@ -47,13 +50,7 @@ async def update(session: AsyncSession, *, user: User, patch: MeUpdate, now: dat
     _merge(user, "policy", patch.policy, Policy(), fields)
     _merge(user, "templates", patch.templates, Templates(), fields)
     _merge(user, "notifications", patch.notifications, Notifications(), fields)
-    for name in Templates.model_fields:
-        text = getattr(user, name)
-        if text is not None:
-            try:
-                drafts.validate_template(text)
-            except drafts.TemplateError as error:
-                raise Invalid(["body", "templates", name], error.message) from None
+    _check_templates(user)
     user.updated_at = now
     if fields - {"notifications"}:
         # The sender's name, the time zone, the policy and the templates all reach the
@@ -82,3 +79,57 @@ def _merge(
     for name in patch.model_fields_set:
         value = getattr(patch, name)
         setattr(user, name, getattr(defaults, name) if value is None else value)
+
+
+def _check_templates(source: User | Templates) -> None:
+    """A 422 naming the first template (as `templates.<name>`) that is not valid."""
+    for name in Templates.model_fields:
+        text = getattr(source, name)
+        if text is not None:
+            try:
+                drafts.validate_template(text)
+            except drafts.TemplateError as error:
+                raise Invalid(["body", "templates", name], error.message) from None
+
+
+def default_templates() -> Templates:
+    """The built-in wording, written as templates (what an empty template means)."""
+    return Templates(**{name: drafts.default_template(name) for name in Templates.model_fields})
+
+
+@dataclass(frozen=True)
+class SampleDrafts:
+    """Drafts from templates not yet saved, for a made-up interview."""
+
+    context: drafts.DraftContext
+    thank_you: drafts.Draft
+    check_in: drafts.Draft
+
+
+def preview_drafts(*, user: User, templates: Templates, now: datetime) -> SampleDrafts:
+    """Render both drafts from ``templates`` (None: the default) without saving anything."""
+    _check_templates(templates)
+    context = drafts.DraftContext(
+        recipient_name="Ann Lee",
+        company="Acme Corp",
+        role="Backend Engineer",
+        interview_date=now.astimezone(ZoneInfo(user.timezone)).date(),
+        highlight="the event-sourcing migration",
+        excitement="owning the billing platform",
+        sender_name=user.display_name,
+    )
+    chosen = drafts.UserTemplates(
+        **{name: getattr(templates, name) for name in Templates.model_fields}
+    )
+    return SampleDrafts(
+        context=context,
+        thank_you=drafts.render_draft("thank_you", context, chosen),
+        check_in=drafts.render_draft("check_in", context, chosen),
+    )
+
+
+def token_reads(tokens: Iterable[ApiToken]) -> list[TokenRead]:
+    return [
+        TokenRead(id=t.id, name=t.name, created_at=t.created_at, last_used_at=t.last_used_at)
+        for t in tokens
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Request, Response
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Request, Response
 from app.auth import profile
 from app.auth import service as auth
 from app.auth.models import User
+from app.auth.pages import SAVED_ONLY, SECTIONS, TOKENS, settings_context
 from app.auth.schemas import (
     LoginIn,
     LoginOut,
@@ -32,8 +34,9 @@ from app.deps import (
     client_address,
 )
 from app.errors import problems
-from app.web.htmx import VARY, HtmxDep
+from app.web.htmx import VARY, HtmxDep, respond
 from app.web.responses import json_response
+from app.web.templating import render
 from app.wire import check_if_match
 
 router = APIRouter(prefix="/api/v1", responses=problems(500))
@@ -173,13 +176,22 @@ async def logout(
     "The `token` is shown only in this response; only its hash is stored.",
 )
 async def create_token(
-    data: TokenCreate, session: SessionDep, user: SessionOrPasswordUser, now: Now
+    request: Request,
+    data: TokenCreate,
+    session: SessionDep,
+    user: SessionOrPasswordUser,
+    now: Now,
+    htmx: HtmxDep,
 ) -> Response:
     api_token, secret = await auth.create_token(session, user=user, name=data.name, now=now)
     body = TokenCreated(
         id=api_token.id, name=api_token.name, created_at=api_token.created_at, token=secret
     )
-    return json_response(body, status=201, headers={"Location": f"/api/v1/tokens/{api_token.id}"})
+    headers = {"Location": f"/api/v1/tokens/{api_token.id}", "Vary": VARY}
+    if not htmx.html:
+        return json_response(body, status=201, headers=headers)
+    # The Settings page: the secret, this once, above the list.
+    return await _tokens_section(request, session, user, status=201, headers=headers, created=body)
 
 
 @router.get(
@@ -191,10 +203,7 @@ async def create_token(
     summary="List your API tokens (never their secrets)",
 )
 async def list_tokens(session: SessionDep, user: CurrentUser) -> list[TokenRead]:
-    return [
-        TokenRead(id=t.id, name=t.name, created_at=t.created_at, last_used_at=t.last_used_at)
-        for t in await auth.list_tokens(session, user=user)
-    ]
+    return profile.token_reads(await auth.list_tokens(session, user=user))
 
 
 @router.delete(
@@ -206,9 +215,35 @@ async def list_tokens(session: SessionDep, user: CurrentUser) -> list[TokenRead]
     responses=problems(401, 403, 404),
     summary="Revoke an API token",
 )
-async def revoke_token(token_id: TokenId, session: SessionDep, user: CurrentUser) -> Response:
+async def revoke_token(
+    request: Request, token_id: TokenId, session: SessionDep, user: CurrentUser, htmx: HtmxDep
+) -> Response:
     await auth.revoke_token(session, user=user, token_id=token_id)
-    return Response(status_code=204)
+    if not htmx.html:
+        return Response(status_code=204, headers={"Vary": VARY})
+    # htmx swaps nothing on a 204, so the page gets the list without the revoked token.
+    return await _tokens_section(request, session, user, revoked=True)
+
+
+async def _tokens_section(
+    request: Request,
+    session: SessionDep,
+    user: User,
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> Response:
+    tokens = profile.token_reads(await auth.list_tokens(session, user=user))
+    return render(
+        request,
+        TOKENS,
+        status=status,
+        headers={**(headers or {}), "Vary": VARY},
+        tokens=tokens,
+        **settings_context(profile.to_read(user)),
+        **context,
+    )
 
 
 @router.get(
@@ -236,11 +271,27 @@ async def get_me(user: CurrentUser) -> Response:
     "regenerates every draft you have not edited. An unknown placeholder is a 422.",
 )
 async def update_me(
-    data: MeUpdate, session: SessionDep, user: CurrentUser, now: Now, if_match: IfMatch = None
+    request: Request,
+    data: MeUpdate,
+    session: SessionDep,
+    user: CurrentUser,
+    now: Now,
+    htmx: HtmxDep,
+    if_match: IfMatch = None,
 ) -> Response:
     check_if_match(if_match, profile.etag(profile.to_read(user)))
     user = await profile.update(session, user=user, patch=data, now=now)
-    return _me(user)
+    read = profile.to_read(user)
+    # To the Settings page: the section that was saved, re-rendered from what is now stored.
+    return respond(
+        request,
+        htmx,
+        read,
+        SECTIONS.get(htmx.target or "", SAVED_ONLY),
+        headers={"ETag": profile.etag(read)},
+        saved=True,
+        **settings_context(read),
+    )
 
 
 def _me(user: User) -> Response:

@@ -98,6 +98,12 @@ class MeUpdate(Input):
     notifications: NotificationsPatch | None = None
 
 
+class TemplatesPreview(Input):
+    """The templates as typed on the Settings page, to preview before saving."""
+
+    templates: TemplatesPatch = Field(default_factory=TemplatesPatch)
+
+
 class LoginOut(BaseModel):
     user: UserRead
     csrf_token: str = Field(

@@ -304,6 +304,23 @@ def render_draft(kind: str, ctx: DraftContext, templates: UserTemplates) -> Draf
     return Draft(subject=render_template(subject_template, values), body=body)
 
 
+def default_template(field: str) -> str:
+    """The built-in wording of one of ``TEMPLATE_FIELDS``, written as a template to show users.
+
+    The built-in bodies also drop the highlight or excitement sentence when an interview has
+    none, which a template cannot say; with both given they read exactly like this.
+    """
+    kind, _, part = field.rpartition("_")
+    if kind not in DRAFT_KINDS or part not in ("subject", "body"):
+        raise ValueError(f"no template field {field!r}; expected one of {TEMPLATE_FIELDS}")
+    if part == "subject":
+        return _DEFAULT_SUBJECTS[kind]
+    as_written = {name: f"{{{name}}}" for name in PLACEHOLDERS}
+    if kind == "thank_you":
+        return _default_thank_you_body(as_written)
+    return _default_check_in_body(as_written)
+
+
 def mailto_url(address: str | None, subject: str, body: str) -> str:
     """A ``mailto:`` link (RFC 6068) that opens the draft in any mail client.
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.deps import CurrentUser, Cursor, IfMatch, InterviewId, Limit, Now, SessionDep
 from app.errors import problems
 from app.idempotency import IdempotencyDep
 from app.interviews import service
+from app.interviews.pages import detail, outcome_note
 from app.interviews.schemas import InterviewCreate, InterviewRead, InterviewUpdate, Outcome
+from app.web.htmx import VARY, HtmxDep, respond
 from app.web.responses import json_response
 from app.wire import Instant, Page, Storable
 
@@ -18,10 +20,15 @@ router = APIRouter(prefix="/api/v1/interviews", tags=["interviews"], responses=p
 
 
 def _one(read: InterviewRead, *, status: int = 200, location: bool = False) -> Response:
-    headers = {"ETag": service.etag(read)}
+    headers = {"ETag": service.etag(read), "Vary": VARY}
     if location:
         headers["Location"] = f"/api/v1/interviews/{read.id}"
     return json_response(read, status=status, headers=headers)
+
+
+def _go_to(page: str, *, status: int = 200) -> Response:
+    """htmx follows `HX-Redirect` to a page after a change made from a form."""
+    return Response(status_code=status, headers={"HX-Redirect": page, "Vary": VARY})
 
 
 @router.get(
@@ -81,12 +88,16 @@ async def create_interview(
     user: CurrentUser,
     now: Now,
     idempotency: IdempotencyDep,
+    htmx: HtmxDep,
 ) -> Response:
     if (replay := await idempotency.replay()) is not None:
         return replay
     bundle = await service.create(session, user=user, data=data, now=now)
-    response = _one(service.to_read(bundle, now), status=201, location=True)
-    return await idempotency.remember(response, now)
+    read = service.to_read(bundle, now)
+    response = await idempotency.remember(_one(read, status=201, location=True), now)
+    if htmx.request:
+        return _go_to(f"/interviews/{read.id}", status=201)
+    return response
 
 
 @router.get(
@@ -97,10 +108,17 @@ async def create_interview(
     summary="One interview, with its people and follow-ups",
 )
 async def get_interview(
-    interview_id: InterviewId, session: SessionDep, user: CurrentUser, now: Now
+    request: Request,
+    interview_id: InterviewId,
+    session: SessionDep,
+    user: CurrentUser,
+    now: Now,
+    htmx: HtmxDep,
 ) -> Response:
     bundle = await service.get(session, user=user, interview_id=interview_id)
-    return _one(service.to_read(bundle, now))
+    read = service.to_read(bundle, now)
+    headers = {"ETag": service.etag(read)}
+    return respond(request, htmx, read, "interviews/_detail.html", headers=headers, **detail(read))
 
 
 @router.patch(
@@ -113,17 +131,32 @@ async def get_interview(
     "follow-ups (snoozed ones keep their times); an outcome cancels or restores them.",
 )
 async def update_interview(
+    request: Request,
     interview_id: InterviewId,
     data: InterviewUpdate,
     session: SessionDep,
     user: CurrentUser,
     now: Now,
+    htmx: HtmxDep,
     if_match: IfMatch = None,
 ) -> Response:
     bundle = await service.update(
         session, user=user, interview_id=interview_id, patch=data, if_match=if_match, now=now
     )
-    return _one(service.to_read(bundle, now))
+    read = service.to_read(bundle, now)
+    if htmx.request and htmx.target != "interview":
+        return _go_to(f"/interviews/{read.id}")  # saved from the edit form
+    headers = {"ETag": service.etag(read)}
+    note = outcome_note(read) if "outcome" in data.model_fields_set else None
+    return respond(
+        request,
+        htmx,
+        read,
+        "interviews/_detail.html",
+        headers=headers,
+        note=note,
+        **detail(read),
+    )
 
 
 @router.delete(
@@ -139,7 +172,10 @@ async def delete_interview(
     session: SessionDep,
     user: CurrentUser,
     now: Now,
+    htmx: HtmxDep,
     if_match: IfMatch = None,
 ) -> Response:
     await service.delete(session, user=user, interview_id=interview_id, if_match=if_match, now=now)
-    return Response(status_code=204)
+    if htmx.request:
+        return _go_to("/interviews", status=204)
+    return Response(status_code=204, headers={"Vary": VARY})

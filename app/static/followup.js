@@ -90,6 +90,26 @@
     }
   });
 
+  // Rows of a list with data-rows="people" are numbered by position, so that the names
+  // (people.2.name) and error slots (error-people-2-name) match the server's error locations.
+  var NUMBERED = ["name", "id", "for", "aria-describedby", "aria-labelledby"];
+  function renumber(list) {
+    var prefix = list && list.getAttribute("data-rows");
+    if (!prefix) { return; }
+    var pattern = new RegExp("(^|[\\s-])(" + prefix + ")([.-])[^.\\s-]+(?=[.-])", "g");
+    Array.prototype.forEach.call(list.querySelectorAll(":scope > [data-row]"), function (row, i) {
+      var elements = [row].concat(Array.prototype.slice.call(row.querySelectorAll("*")));
+      elements.forEach(function (element) {
+        NUMBERED.forEach(function (attribute) {
+          var value = element.getAttribute(attribute);
+          if (value) {
+            element.setAttribute(attribute, value.replace(pattern, "$1$2$3" + i));
+          }
+        });
+      });
+    });
+  }
+
   document.addEventListener("click", function (event) {
     var copy = event.target.closest("[data-copy]");
     if (copy) {
@@ -102,7 +122,15 @@
     var remove = event.target.closest("[data-remove-row]");
     if (remove) {
       var row = remove.closest("[data-row]");
-      if (row) { row.remove(); }
+      if (row) {
+        var from = row.parentElement;
+        row.remove();
+        renumber(from);
+        // Keep keyboard focus in the list: on the button that adds a row, if there is one.
+        var adder = from && from.id &&
+          document.querySelector('[data-add-row][data-into="' + from.id + '"]');
+        if (adder) { adder.focus(); }
+      }
     }
     var add = event.target.closest("[data-add-row]");
     if (add) {
@@ -112,9 +140,30 @@
         var index = Date.now();
         var html = template.innerHTML.replace(/__index__/g, String(index));
         list.insertAdjacentHTML("beforeend", html);
-        var first = list.lastElementChild.querySelector("input");
+        renumber(list);
+        var first = list.lastElementChild.querySelector("input:not([type=hidden])");
         if (first) { first.focus(); }
       }
+    }
+  });
+
+  // Each attempt starts clean: messages left from the last one would point at fixed fields.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail && event.detail.elt;
+    if (!form || form.tagName !== "FORM") { return; }
+    Array.prototype.forEach.call(form.querySelectorAll(".field-error"), function (slot) {
+      slot.textContent = "";
+    });
+    var alerts = document.getElementById("alerts");
+    if (alerts) { alerts.textContent = ""; }
+  });
+
+  // After an action re-renders a list, keyboard focus goes to its heading, not to <body>.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    if (target && !document.body.contains(target)) {
+      var heading = document.querySelector("#today-title, #editor-title, #interview h1");
+      if (heading) { heading.focus({ preventScroll: true }); }
     }
   });
 

@@ -17,6 +17,20 @@ def field_id(loc: list[str | int]) -> str:
     return "error-" + "-".join(str(part) for part in parts)
 
 
+def field_label(loc: list[str | int]) -> str:
+    """A field's place in words: body.people.1.email is "Person 2, email"."""
+    parts = loc[1:] if len(loc) > 1 and loc[0] in ("body", "query", "path", "header") else loc
+    words = [
+        f"{part + 1}" if isinstance(part, int) else str(part).replace("_", " ") for part in parts
+    ]
+    if len(words) > 1 and words[0] == "people":
+        words[0] = "person"
+    text = " ".join(words).replace(" 1 ", " 1, ")
+    for number in range(2, 51):
+        text = text.replace(f" {number} ", f" {number}, ")
+    return text[:1].upper() + text[1:] if text else "Request"
+
+
 def html_error(
     request: Request,
     status: int,
@@ -29,12 +43,15 @@ def html_error(
     headers = {**(headers or {}), "Vary": "HX-Request, Accept"}
     headers.pop("WWW-Authenticate", None)  # no browser password dialog over the pages
     htmx = request.headers.get("hx-request") == "true"
-    if status == 401:
+    # Signed out: to the sign-in page. A failed sign-in itself is shown on its form.
+    if status == 401 and request.url.path != "/api/v1/auth/login":
         target = "/login?next=" + quote(_page_of(request), safe="/")
         if htmx:
             return Response(status_code=204, headers={**headers, "HX-Redirect": target})
         return RedirectResponse(target, status_code=303, headers=headers)
-    fields = [{"id": field_id(e["loc"]), "loc": e["loc"], "msg": e["msg"]} for e in errors]
+    fields = [
+        {"id": field_id(e["loc"]), "label": field_label(e["loc"]), "msg": e["msg"]} for e in errors
+    ]
     if htmx:
         # Nothing in the page is replaced but the error slots, so what was typed stays.
         headers["HX-Reswap"] = "none"

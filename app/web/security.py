@@ -82,7 +82,7 @@ _HTML_HEADERS = [
 
 
 class SecurityHeaders:
-    """Adds the CSP and friends to HTML responses, and nosniff to every response."""
+    """Adds the CSP and friends (and `no-store`) to HTML responses, nosniff to every response."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -98,6 +98,9 @@ class SecurityHeaders:
                 if headers.get("content-type", "").startswith("text/html"):
                     for name, value in _HTML_HEADERS:
                         headers[name.decode()] = value.decode()
+                    # Pages are per user and change in place: Back must not show a stale copy
+                    # (a note marked sent, or a signed-out account's page) from the cache.
+                    headers.setdefault("cache-control", "no-store")
                     if scope["path"] == "/docs":
                         # Swagger UI sets inline styles; its scripts are still ours only.
                         headers["content-security-policy"] = DOCS_CONTENT_SECURITY_POLICY

@@ -19,6 +19,7 @@ from app.followups.drafts import (
     DraftContext,
     TemplateError,
     UserTemplates,
+    default_template,
     mailto_url,
     placeholder_values,
     render_draft,
@@ -612,3 +613,23 @@ def test_mailto_round_trips_to_the_crlf_normalised_text(
     crlf_body = body.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
     assert unquote(encoded_body) == crlf_body
     assert unquote(encoded_subject) == re.sub(r"\r\n|\r|\n", " ", subject)
+
+
+# The default wording, written as templates (shown on the Settings page)
+
+
+@pytest.mark.parametrize("field", TEMPLATE_FIELDS)
+def test_the_default_wording_written_as_a_template_is_valid_and_reads_like_the_default(
+    field: str,
+) -> None:
+    written = default_template(field)
+    validate_template(written)
+    ctx = make_context()
+    kind, _, part = field.rpartition("_")
+    built_in = render_draft(kind, ctx, UserTemplates())
+    assert render_template(written, placeholder_values(ctx)) == getattr(built_in, part)
+
+
+def test_there_is_no_default_template_for_an_unknown_field() -> None:
+    with pytest.raises(ValueError, match="no template field"):
+        default_template("custom_body")

@@ -1,0 +1,60 @@
+"""The Settings page: profile, time zone, policy, templates and API tokens, as one shell."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import available_timezones
+
+from fastapi import APIRouter, Request, Response
+
+from app.auth import profile
+from app.auth import service as auth
+from app.auth.schemas import TemplatesPreview, UserRead
+from app.deps import CurrentUser, Now, SessionDep
+from app.followups import drafts
+from app.web.htmx import VARY
+from app.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+TIMEZONES: tuple[str, ...] = tuple(sorted(available_timezones()))
+
+# The section each PATCH /api/v1/me form replaces, by the id htmx sends as HX-Target.
+SECTIONS = {
+    "settings-profile": "settings/_profile.html",
+    "settings-policy": "settings/_policy.html",
+    "settings-templates": "settings/_templates.html",
+}
+# Answered to an htmx PATCH that targets none of the sections: only "Saved.".
+SAVED_ONLY = "settings/_saved.html"
+TOKENS = "settings/_tokens.html"
+
+
+def settings_context(me: UserRead) -> dict[str, Any]:
+    """What every Settings fragment may show, from the same UserRead the JSON carries."""
+    return {
+        "me": me,
+        "defaults": profile.default_templates(),
+        "placeholders": drafts.PLACEHOLDERS,
+    }
+
+
+@router.get("/settings")
+async def settings_page(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    tokens = profile.token_reads(await auth.list_tokens(session, user=user))
+    return render(
+        request,
+        "settings/page.html",
+        timezones=TIMEZONES,
+        tokens=tokens,
+        **settings_context(profile.to_read(user)),
+    )
+
+
+@router.post("/settings/templates/preview")
+async def preview_templates(
+    request: Request, data: TemplatesPreview, user: CurrentUser, now: Now
+) -> Response:
+    """Sample drafts from the templates as typed, saving nothing (never Jinja on user text)."""
+    sample = profile.preview_drafts(user=user, templates=data.templates, now=now)
+    return render(request, "settings/_preview.html", sample=sample, headers={"Vary": VARY})

@@ -1,0 +1,162 @@
+"""Interview pages: the list with filters, the add/edit form and the detail page."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.deps import CurrentUser, InterviewId, Now, SessionDep
+from app.errors import Invalid
+from app.followups.schedule import Kind, Role, Status
+from app.interviews import service
+from app.interviews.schemas import InterviewRead, Outcome
+from app.web.templating import render
+from app.wire import Storable
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 50
+
+OUTCOME_WORDS = {
+    Outcome.PENDING: "Pending",
+    Outcome.NEXT_ROUND: "Next round",
+    Outcome.OFFER: "Offer",
+    Outcome.REJECTED: "Rejected",
+    Outcome.WITHDRAWN: "Withdrawn",
+    Outcome.NO_RESPONSE: "No response",
+}
+CONTACT_TYPES = {
+    Role.INTERVIEWER: "Interviewer",
+    Role.RECRUITER: "Recruiter",
+    Role.HIRING_MANAGER: "Hiring manager",
+    Role.HR: "HR",
+    Role.OTHER: "Other",
+}
+KIND_WORDS = {Kind.THANK_YOU: "Thank-you note", Kind.CHECK_IN: "Check-in"}
+
+Text = Annotated[str | None, Query(max_length=200), Storable]
+
+
+def _cancelled(count: int, one: str, many: str) -> str:
+    return f"{one} is cancelled" if count == 1 else f"{count} {many} are cancelled"
+
+
+def outcome_note(read: InterviewRead) -> str:
+    """What the interview's outcome did to its follow-ups, in one line for the page."""
+    label = OUTCOME_WORDS[read.outcome]
+    count: dict[tuple[Kind, Status], int] = {}
+    for f in read.followups:
+        count[f.kind, f.status] = count.get((f.kind, f.status), 0) + 1
+    scheduled = sum(n for (_kind, status), n in count.items() if status is Status.SCHEDULED)
+    if read.outcome is Outcome.PENDING:
+        if scheduled == 1:
+            return f"{label}: one follow-up is scheduled."
+        return f"{label}: {scheduled or 'no'} follow-ups are scheduled."
+    parts = []
+    if check_ins := count.get((Kind.CHECK_IN, Status.CANCELLED)):
+        parts.append(_cancelled(check_ins, "the check-in", "check-ins"))
+    if thank_yous := count.get((Kind.THANK_YOU, Status.CANCELLED)):
+        parts.append(_cancelled(thank_yous, "the thank-you note", "thank-you notes"))
+    if count.get((Kind.THANK_YOU, Status.SCHEDULED)):
+        parts.append("thank-you notes stay")
+    if not parts:
+        parts.append("the schedule is unchanged" if scheduled else "nothing was left to send")
+    return f"{label}: {'; '.join(parts)}."
+
+
+def detail(read: InterviewRead) -> dict[str, Any]:
+    """What the detail fragment needs besides the interview itself."""
+    return {"interview": read, **_words()}
+
+
+def _words() -> dict[str, Any]:
+    return {"outcome_words": OUTCOME_WORDS, "contact_types": CONTACT_TYPES, "kinds": KIND_WORDS}
+
+
+def _day(name: str, value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Invalid(["query", name], "must be a date as YYYY-MM-DD") from None
+
+
+def _start_of(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+@router.get("/interviews")
+async def interviews_page(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    now: Now,
+    outcome: Text = None,
+    company: Text = None,
+    from_: Annotated[str | None, Query(alias="from", max_length=20)] = None,
+    to: Annotated[str | None, Query(max_length=20)] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    tz = ZoneInfo(user.timezone)
+    try:
+        chosen = Outcome(outcome) if outcome else None
+    except ValueError:
+        raise Invalid(["query", "outcome"], "is not an outcome") from None
+    first, last = _day("from", from_), _day("to", to)
+    page = await service.list_interviews(
+        session,
+        user=user,
+        outcome=chosen,
+        company=company or None,
+        starts_after=_start_of(first, tz) if first else None,
+        starts_before=_start_of(last + timedelta(days=1), tz) if last else None,
+        limit=PAGE_SIZE,
+        cursor=cursor or None,
+        now=now,
+    )
+    filters = {
+        "outcome": outcome or "",
+        "company": company or "",
+        "from": from_ or "",
+        "to": to or "",
+    }
+    more = None
+    if page.next_cursor:
+        more = "/interviews?" + urlencode({**filters, "cursor": page.next_cursor})
+    return render(
+        request,
+        "interviews/list_page.html",
+        page=page,
+        filters=filters,
+        filtered=any(filters.values()),
+        more=more,
+        **_words(),
+    )
+
+
+@router.get("/interviews/new")
+async def new_interview_page(request: Request, user: CurrentUser) -> Response:
+    return render(request, "interviews/form_page.html", interview=None, **_words())
+
+
+@router.get("/interviews/{interview_id}")
+async def interview_page(
+    request: Request, interview_id: InterviewId, session: SessionDep, user: CurrentUser, now: Now
+) -> Response:
+    bundle = await service.get(session, user=user, interview_id=interview_id)
+    return render(request, "interviews/page.html", **detail(service.to_read(bundle, now)))
+
+
+@router.get("/interviews/{interview_id}/edit")
+async def edit_interview_page(
+    request: Request, interview_id: InterviewId, session: SessionDep, user: CurrentUser, now: Now
+) -> Response:
+    bundle = await service.get(session, user=user, interview_id=interview_id)
+    return render(
+        request, "interviews/form_page.html", interview=service.to_read(bundle, now), **_words()
+    )

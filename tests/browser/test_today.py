@@ -1,0 +1,192 @@
+"""Today and the draft editor in a real browser, with interviews recorded through the API."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from playwright.sync_api import Locator, Page, expect
+
+from tests.browser.live import User, api
+from tests.conftest import interview_body
+
+PEOPLE = [
+    {"name": "Ann Lee", "email": "ann@example.com", "role": "interviewer"},
+    {"name": "Carl Diaz", "email": "carl@example.com", "role": "interviewer"},
+    {"name": "Bob Stone", "email": "bob@example.com", "role": "recruiter"},
+]
+
+
+def record_interview(page: Page, hours_ago: float = 3, **overrides: Any) -> dict[str, Any]:
+    starts = datetime.now(UTC) - timedelta(hours=hours_ago)
+    body = interview_body(
+        starts_at=starts.isoformat(timespec="seconds"), people=PEOPLE, **overrides
+    )
+    return api(page, "POST", "/api/v1/interviews", body)  # type: ignore[no-any-return]
+
+
+def item(page: Page, name: str) -> Locator:
+    return page.locator("li.followup").filter(has_text=name)
+
+
+def test_today_lists_what_is_due_with_its_actions(page: Page, signed_up: User) -> None:
+    record_interview(page)
+    page.goto("/")
+    expect(page.locator("#summary")).to_have_text("2 thank-you notes due")
+    due = page.locator("#due-list li.followup")
+    expect(due).to_have_count(2)
+    expect(page.locator("#upcoming-list li.followup")).to_have_count(1)  # the check-in
+    ann = item(page, "Thank-you note to Ann Lee")
+    expect(ann).to_contain_text("Backend Engineer at Acme Corp")
+    for word in ("Copy", "Mark sent", "Skip", "Snooze"):
+        expect(ann.get_by_role("button", name=word, exact=True)).to_be_visible()
+    ann.get_by_text("Snooze to a chosen day").click()
+    expect(ann.get_by_role("button", name="Snooze until", exact=True)).to_be_visible()
+    mail = ann.get_by_role("link", name="Open in mail")
+    expect(mail).to_have_attribute("href", re.compile(r"^mailto:ann@example\.com\?subject="))
+    expect(ann.get_by_role("link", name="Edit draft")).to_have_attribute(
+        "href", re.compile(r"^/followups/")
+    )
+
+
+def test_mark_sent_on_today_updates_the_list_in_place(page: Page, signed_up: User) -> None:
+    record_interview(page)
+    page.goto("/")
+    page.evaluate("window.__stayed = true")
+    item(page, "Ann Lee").get_by_role("button", name="Mark sent").click()
+    expect(page.locator("#flash")).to_contain_text("Marked sent: thank-you note to Ann Lee")
+    expect(item(page, "Ann Lee")).to_have_count(0)
+    expect(page.locator("#due-list li.followup")).to_have_count(1)
+    expect(page.locator("#summary")).to_have_text("1 thank-you note due")
+    assert page.evaluate("window.__stayed") is True, "the page was reloaded"
+
+    # Still gone after a real reload: it was stored, not only hidden.
+    page.reload()
+    expect(item(page, "Ann Lee")).to_have_count(0)
+
+
+def test_skip_and_snooze_on_today(page: Page, signed_up: User) -> None:
+    record_interview(page)
+    page.goto("/")
+    page.evaluate("window.__stayed = true")
+
+    item(page, "Ann Lee").get_by_role("button", name="Skip", exact=True).click()
+    expect(page.locator("#flash")).to_contain_text("Skipped: thank-you note to Ann Lee")
+    expect(item(page, "Ann Lee")).to_have_count(0)
+
+    item(page, "Carl Diaz").get_by_role("button", name="Snooze", exact=True).click()
+    expect(page.locator("#flash")).to_contain_text("thank-you note to Carl Diaz, until tomorrow")
+    expect(page.locator("#due-list")).to_have_count(0)
+    expect(page.locator("#upcoming-list").filter(has_text="Carl Diaz")).to_have_count(1)
+
+    # Snooze until a chosen day, typed in the account's zone (UTC here, not the browser's).
+    day = (datetime.now(UTC) + timedelta(days=4)).replace(hour=10, minute=30)
+    carl = item(page, "Carl Diaz")
+    carl.get_by_text("Snooze to a chosen day").click()
+    carl.get_by_label("Snooze until").fill(day.strftime("%Y-%m-%dT%H:%M"))
+    carl.get_by_role("button", name="Snooze until").click()
+    expect(page.locator("#flash")).to_contain_text("at 10:30")
+    assert page.evaluate("window.__stayed") is True, "the page was reloaded"
+
+
+def test_copy_puts_subject_and_body_on_the_clipboard(page: Page, signed_up: User) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    record_interview(page)
+    page.goto("/")
+    ann = item(page, "Ann Lee")
+    ann.get_by_role("button", name="Copy", exact=True).click()
+    expect(ann.get_by_role("button", name="Copied", exact=True)).to_be_visible()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("Subject: "), copied
+    assert "Ann" in copied
+
+
+def test_the_draft_editor_saves_previews_and_marks_sent(page: Page, signed_up: User) -> None:
+    record_interview(page)
+    page.goto("/")
+    item(page, "Ann Lee").get_by_role("link", name="Edit draft").click()
+    expect(page).to_have_url(re.compile(r"/followups/[0-9a-f-]+$"))
+    expect(page.get_by_role("heading", name="Thank-you note to Ann Lee")).to_be_visible()
+
+    subject = page.get_by_label("Subject", exact=True)
+    expect(subject).not_to_have_value("")
+    body = page.get_by_label("Body", exact=True)
+    body.fill("Hi Ann,\n\nThank you for the chat about zebras.\n\nJane")
+    expect(page.locator("#preview-body")).to_have_text(
+        "Hi Ann,\n\nThank you for the chat about zebras.\n\nJane"
+    )  # live, before saving
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("You edited this draft")).to_be_visible()
+    expect(page.get_by_label("Body", exact=True)).to_have_value(
+        "Hi Ann,\n\nThank you for the chat about zebras.\n\nJane"
+    )
+    mail = page.get_by_role("link", name="Open in mail")
+    expect(mail).to_have_attribute("href", re.compile(r"zebras"))
+
+    page.get_by_role("button", name="Mark sent", exact=True).click()
+    expect(page.locator("#followup-editor .status-sent")).to_contain_text("Sent today at")
+    expect(page.get_by_role("button", name="Mark sent", exact=True)).to_have_count(0)
+
+    page.get_by_role("button", name="Not sent after all").click()
+    expect(page.get_by_role("button", name="Mark sent", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Use the generated draft again").click()
+    expect(page.get_by_text("You edited this draft")).to_have_count(0)
+    expect(page.get_by_label("Body", exact=True)).not_to_have_value(re.compile("zebras"))
+
+
+def test_draft_errors_show_beside_the_field_and_keep_what_was_typed(
+    page: Page, signed_up: User
+) -> None:
+    interview = record_interview(page)
+    followup = interview["followups"][0]
+    page.goto(f"/followups/{followup['id']}")
+    subject = page.get_by_label("Subject", exact=True)
+    subject.evaluate("input => input.removeAttribute('maxlength')")
+    subject.fill("S" * 301)
+    page.get_by_label("Body", exact=True).fill("My own words")
+    page.get_by_role("button", name="Save", exact=True).click()
+
+    expect(page.locator("#error-subject")).to_be_visible()
+    expect(page.locator("#error-subject")).to_contain_text("300")
+    expect(page.locator("#error-body")).to_be_empty()
+    expect(page.get_by_label("Subject", exact=True)).to_have_value("S" * 301)
+    expect(page.get_by_label("Body", exact=True)).to_have_value("My own words")
+
+
+def test_going_back_to_today_does_not_bring_back_what_was_sent(page: Page, signed_up: User) -> None:
+    record_interview(page)
+    page.goto("/")
+    item(page, "Ann Lee").get_by_role("button", name="Mark sent").click()
+    expect(item(page, "Ann Lee")).to_have_count(0)
+    item(page, "Carl Diaz").get_by_role("link", name="Edit draft").click()
+    expect(page.get_by_role("heading", name="Thank-you note to Carl Diaz")).to_be_visible()
+    page.go_back()
+    expect(page.get_by_role("heading", name="Today", exact=True)).to_be_visible()
+    expect(item(page, "Carl Diaz")).to_have_count(1)
+    expect(item(page, "Ann Lee")).to_have_count(0)
+
+
+def test_an_outcome_and_back_to_pending_on_the_interview_page(page: Page, signed_up: User) -> None:
+    interview = record_interview(page)
+    page.goto(f"/interviews/{interview['id']}")
+    page.evaluate("window.__stayed = true")
+    check_in = page.locator(".timeline li").filter(has_text="Check-in to Bob Stone")
+    expect(check_in).to_contain_text("Send from")
+
+    page.get_by_role("button", name="Offer", exact=True).click()
+    expect(page.get_by_role("button", name="Offer", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(check_in).to_contain_text("Cancelled")
+    page.get_by_role("button", name="Back to pending").click()
+    expect(page.get_by_role("button", name="Offer", exact=True)).to_have_attribute(
+        "aria-pressed", "false"
+    )
+    expect(check_in).to_contain_text("Send from")
+    assert page.evaluate("window.__stayed") is True, "the page was reloaded"
+
+    page.get_by_role("button", name="Withdrawn", exact=True).click()
+    expect(page.locator(".timeline li").filter(has_text="Cancelled")).to_have_count(3)
+    page.get_by_role("link", name="Today", exact=True).click()
+    expect(page.locator("li.followup")).to_have_count(0)
