@@ -10,7 +10,8 @@ FROM python:3.11-slim
 ENV PATH=/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    DATABASE_URL=sqlite:////data/followup.db
+    DATABASE_URL=sqlite:////data/followup.db \
+    FOLLOWUP_DATA_DIR=/data
 RUN useradd --system --uid 10001 --home-dir /app followup \
     && mkdir -p /data && chown followup /data
 WORKDIR /app

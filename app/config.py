@@ -26,6 +26,8 @@ class Settings(BaseSettings):
         default=f"sqlite:///./{DATA_DIR}/followup.db", validation_alias="DATABASE_URL"
     )
     secret_key: str | None = Field(default=None, validation_alias="SECRET_KEY")
+    # Where a generated SECRET_KEY is kept when none is set.
+    data_dir: Path = Field(default=DATA_DIR, validation_alias="FOLLOWUP_DATA_DIR")
     base_url: str = Field(default="http://127.0.0.1:8000", validation_alias="FOLLOWUP_BASE_URL")
     registration: Registration = Field(
         default=Registration.INVITE, validation_alias="FOLLOWUP_REGISTRATION"
@@ -52,13 +54,13 @@ class Settings(BaseSettings):
 
     @cached_property
     def secret(self) -> str:
-        """The instance secret: SECRET_KEY, else one generated once into ./data/."""
+        """The instance secret: SECRET_KEY, else one generated once into the data folder."""
         if self.secret_key:
             return self.secret_key
-        path = DATA_DIR / "secret_key"
+        path = self.data_dir / "secret_key"
         if path.exists():
             return path.read_text().strip()
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         key = secrets.token_urlsafe(48)
         path.write_text(key)
         path.chmod(0o600)

@@ -18,6 +18,7 @@ from app import __version__
 from app.auth.pages import router as settings_pages_router
 from app.auth.router import router as auth_router
 from app.auth.service import LoginThrottle
+from app.calendar.router import router as calendar_router
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.errors import PROBLEM_TYPE, install_error_handlers, problems
@@ -55,6 +56,7 @@ TAGS = [
     {"name": "me", "description": "Your profile, time zone, policy, templates, notifications."},
     {"name": "interviews", "description": "Interviews, the people met, and their outcome."},
     {"name": "followups", "description": "The emails to send: what is due, drafts, status."},
+    {"name": "calendar", "description": "Your follow-ups in any calendar app."},
     {"name": "health", "description": "For load balancers and container health checks."},
 ]
 
@@ -89,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(interviews_router)
     app.include_router(followups_router)
+    app.include_router(calendar_router)
     app.include_router(pages_router)
     app.include_router(interview_pages_router)
     app.include_router(settings_pages_router)

@@ -68,7 +68,7 @@ schema = schemathesis.openapi.from_dict(
 )
 
 # Path parameters the fuzzer sometimes points at objects that exist (see `_seed_data`).
-KNOWN_PARAMETERS = ("interview_id", "followup_id", "token_id")
+KNOWN_PARAMETERS = ("interview_id", "followup_id", "token_id", "feed_token")
 KNOWN, CURRENT = "known-object-", "-current"
 # Operations that never answer 2xx to the fuzzer: it does not know a password that works.
 NEVER_SUCCEED = {"POST /api/v1/auth/login"}
@@ -154,7 +154,9 @@ def _seed_data(server: FuzzServer) -> None:
         )
         assert custom.status_code == 201, custom.text
         doomed = [new_interview(company=f"Doomed {n}") for n in range(3)]
+        me = client.get("/api/v1/me", headers=auth).json()
         server.ids = {
+            "feed_token": [feed_token_of(me)],
             "interview_id": [i["id"] for i in kept],
             "followup_id": [f["id"] for i in kept for f in i["followups"]] + [custom.json()["id"]],
             "token_id": [spare["id"]],
@@ -231,8 +233,13 @@ def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any] | None
     return st.one_of(st.just(path_parameters), st.fixed_dictionaries({**generated, **known}))
 
 
+FEED_TOKENS: list[str] = []
+
+
 def _aim_at_known_objects(case: Any, server: FuzzServer) -> None:
     pools = server.doomed if case.method.upper() == "DELETE" else server.ids
+    if FEED_TOKENS:
+        server.ids["feed_token"] = FEED_TOKENS
     for name, value in list(case.path_parameters.items()):
         if isinstance(value, str) and value.startswith(KNOWN):
             index, current = value.removeprefix(KNOWN)[0], value.endswith(CURRENT)
@@ -270,6 +277,14 @@ def test_every_operation_answers_fuzzed_input_as_documented(
 @schema.hook
 def after_call(context: Any, case: Any, response: Any) -> None:
     STATUSES[case.operation.label].add(response.status_code)
+    if case.operation.label == "POST /api/v1/me/calendar-token" and response.status_code == 200:
+        # The old feed URL is gone: aim the feed's requests at the new one.
+        FEED_TOKENS[:] = [feed_token_of(response.json())]
+
+
+def feed_token_of(me: dict[str, Any]) -> str:
+    url: str = me["calendar_url"]
+    return url.rsplit("/", 1)[1].removesuffix(".ics")
 
 
 def test_the_fuzzer_got_past_authentication_and_validation() -> None:

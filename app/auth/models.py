@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import datetime
 
@@ -38,6 +39,12 @@ class User(Base):
     thank_you_body: Mapped[str | None] = mapped_column(Text)
     check_in_subject: Mapped[str | None] = mapped_column(Text)
     check_in_body: Mapped[str | None] = mapped_column(Text)
+
+    # The calendar feed's URL is derived from this and the instance secret; a new salt
+    # (128 random bits) rotates it. Nothing that would open the feed is stored.
+    calendar_salt: Mapped[str | None] = mapped_column(
+        String(32), default=lambda: secrets.token_hex(16)
+    )
 
     # Notifications.
     daily_digest: Mapped[bool] = mapped_column(Boolean, default=True)

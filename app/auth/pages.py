@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from app.auth import profile
 from app.auth import service as auth
 from app.auth.schemas import TemplatesPreview, UserRead
-from app.deps import CurrentUser, Now, SessionDep
+from app.deps import CurrentUser, Now, SessionDep, get_settings
 from app.followups import drafts
 from app.web.htmx import VARY
 from app.web.templating import render
@@ -47,7 +47,7 @@ async def settings_page(request: Request, session: SessionDep, user: CurrentUser
         "settings/page.html",
         timezones=TIMEZONES,
         tokens=tokens,
-        **settings_context(profile.to_read(user)),
+        **settings_context(profile.to_read(user, get_settings(request))),
     )
 
 

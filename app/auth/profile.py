@@ -11,13 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import ApiToken, User
 from app.auth.schemas import MeUpdate, Notifications, Policy, Templates, TokenRead, UserRead
+from app.calendar import service as calendar
+from app.config import Settings
 from app.errors import Invalid
 from app.followups import drafts
 from app.followups import service as followups
 from app.wire import strong_etag
 
 
-def to_read(user: User) -> UserRead:
+def to_read(user: User, settings: Settings) -> UserRead:
     return UserRead(
         id=user.id,
         email=user.email,
@@ -29,7 +31,7 @@ def to_read(user: User) -> UserRead:
         notifications=Notifications(
             **{name: getattr(user, name) for name in Notifications.model_fields}
         ),
-        calendar_url=None,
+        calendar_url=calendar.feed_url(user, secret=settings.secret, base_url=settings.base_url),
         created_at=user.created_at,
     )
 

@@ -91,3 +91,7 @@ async def delete_token(session: AsyncSession, user_id: uuid.UUID, token_id: uuid
         delete(ApiToken).where(ApiToken.user_id == user_id, ApiToken.id == token_id)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def user_by_id(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await session.get(User, user_id)

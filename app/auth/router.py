@@ -32,6 +32,7 @@ from app.deps import (
     SettingsDep,
     TokenId,
     client_address,
+    get_settings,
 )
 from app.errors import problems
 from app.web.htmx import VARY, HtmxDep, respond
@@ -71,7 +72,9 @@ async def register(
         now=now,
     )
     response = json_response(
-        profile.to_read(user), status=201, headers={"Location": "/api/v1/me", "Vary": VARY}
+        profile.to_read(user, get_settings(request)),
+        status=201,
+        headers={"Location": "/api/v1/me", "Vary": VARY},
     )
     if htmx.request:
         # Signing up in the browser signs you in, and on to Today.
@@ -114,7 +117,9 @@ async def login(
         )
     else:
         response = json_response(
-            LoginOut(user=profile.to_read(user), csrf_token=started.csrf_token),
+            LoginOut(
+                user=profile.to_read(user, get_settings(request)), csrf_token=started.csrf_token
+            ),
             headers={"Vary": VARY},
         )
     _set_session_cookie(response, request, settings, started)
@@ -241,7 +246,7 @@ async def _tokens_section(
         status=status,
         headers={**(headers or {}), "Vary": VARY},
         tokens=tokens,
-        **settings_context(profile.to_read(user)),
+        **settings_context(profile.to_read(user, get_settings(request))),
         **context,
     )
 
@@ -254,8 +259,8 @@ async def _tokens_section(
     responses=problems(401),
     summary="Your profile and settings",
 )
-async def get_me(user: CurrentUser) -> Response:
-    return _me(user)
+async def get_me(request: Request, user: CurrentUser) -> Response:
+    return _me(request, user)
 
 
 @router.patch(
@@ -279,9 +284,9 @@ async def update_me(
     htmx: HtmxDep,
     if_match: IfMatch = None,
 ) -> Response:
-    check_if_match(if_match, profile.etag(profile.to_read(user)))
+    check_if_match(if_match, profile.etag(profile.to_read(user, get_settings(request))))
     user = await profile.update(session, user=user, patch=data, now=now)
-    read = profile.to_read(user)
+    read = profile.to_read(user, get_settings(request))
     # To the Settings page: the section that was saved, re-rendered from what is now stored.
     return respond(
         request,
@@ -294,6 +299,6 @@ async def update_me(
     )
 
 
-def _me(user: User) -> Response:
-    read = profile.to_read(user)
+def _me(request: Request, user: User) -> Response:
+    read = profile.to_read(user, get_settings(request))
     return json_response(read, headers={"ETag": profile.etag(read)})

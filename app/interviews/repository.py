@@ -119,3 +119,16 @@ async def delete_interview(
     await session.execute(
         delete(Interview).where(Interview.user_id == user_id, Interview.id == interview_id)
     )
+
+
+async def upcoming(
+    session: AsyncSession, user_id: uuid.UUID, *, since: datetime
+) -> list[Interview]:
+    """Interviews starting from `since`, soonest first (bounded by time, not history)."""
+    result = await session.scalars(
+        select(Interview)
+        .where(Interview.user_id == user_id, Interview.starts_at >= since)
+        .order_by(Interview.starts_at, Interview.id)
+        .limit(500)
+    )
+    return list(result)

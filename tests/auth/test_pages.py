@@ -163,7 +163,7 @@ async def test_settings_shows_every_section_with_a_visible_label_for_each_input(
     assert elements.buttons.count("Save") == 3
     for heading in ("Profile and time zone", "Follow-up policy", "Templates", "API tokens"):
         assert heading in page.text
-    assert "Calendar feed: coming with reminders" in page.text
+    assert "Calendar feed link" in page.text and "New calendar link" in elements.buttons
 
 
 async def test_the_time_zone_is_a_searchable_list_of_every_iana_zone_with_the_current_one(
