@@ -110,8 +110,30 @@
     });
   }
 
+  // In the draft editor, Copy and Open in mail take the draft as it is typed, saved or not.
+  function typedDraft() {
+    var subject = document.getElementById("subject");
+    var body = document.getElementById("body");
+    return subject && body ? { subject: subject.value, body: body.value } : null;
+  }
+
   document.addEventListener("click", function (event) {
+    var mail = event.target.closest("a[data-mailto-to]");
+    var draft = mail ? typedDraft() : null;
+    if (mail && draft) {
+      var crlf = draft.body.replace(/\r\n|\r|\n/g, "\r\n");
+      mail.href = "mailto:" + mail.getAttribute("data-mailto-to") +
+        "?subject=" + encodeURIComponent(draft.subject.replace(/[\r\n]+/g, " ")) +
+        "&body=" + encodeURIComponent(crlf);
+    }
     var copy = event.target.closest("[data-copy]");
+    var typed = copy && copy.hasAttribute("data-copy-draft") ? typedDraft() : null;
+    if (typed && navigator.clipboard) {
+      var button = copy;
+      navigator.clipboard.writeText("Subject: " + typed.subject + "\n\n" + typed.body)
+        .then(function () { button.textContent = "Copied"; });
+      copy = null;
+    }
     if (copy) {
       var source = document.getElementById(copy.getAttribute("data-copy"));
       if (source && navigator.clipboard) {

@@ -190,3 +190,27 @@ def test_an_outcome_and_back_to_pending_on_the_interview_page(page: Page, signed
     expect(page.locator(".timeline li").filter(has_text="Cancelled")).to_have_count(3)
     page.get_by_role("link", name="Today", exact=True).click()
     expect(page.locator("li.followup")).to_have_count(0)
+
+
+def test_open_in_mail_and_copy_take_the_draft_as_typed_before_saving(
+    page: Page, signed_up: User
+) -> None:
+    record_interview(page)
+    page.goto("/")
+    item(page, "Ann Lee").get_by_role("link", name="Edit draft").click()
+    page.get_by_label("Body", exact=True).fill("Thank you, Ann. Giraffes & more.")
+    # Keep the page here: the link is checked, not followed.
+    page.evaluate("window.addEventListener('click', (e) => e.preventDefault())")
+    mail = page.get_by_role("link", name="Open in mail")
+    mail.click()
+    expect(mail).to_have_attribute(
+        "href",
+        re.compile(
+            r"^mailto:ann@example\.com\?subject=.*&body=Thank%20you%2C%20Ann\.%20Giraffes%20%26%20more\.$"
+        ),
+    )
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy", exact=True).click()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.endswith("Giraffes & more."), copied
