@@ -1064,7 +1064,10 @@ def test_second_check_in_is_placed_like_a_check_in_from_the_local_sending_day(
     assert second.person_key == (recipient.key if recipient else None)
     assert second.not_before.tzinfo is UTC
     assert second.due_at.tzinfo is UTC
-    earliest = sent_at.astimezone(tz).date() + timedelta(days=policy.second_check_in_after_days)
+    # Via UTC: an imaginary wall time (in a DST gap) would otherwise keep its own date.
+    earliest = sent_at.astimezone(UTC).astimezone(tz).date() + timedelta(
+        days=policy.second_check_in_after_days
+    )
     assert_placed_like_a_check_in(second, earliest, policy, tz)
 
 
