@@ -8,10 +8,14 @@ import getpass
 import json
 import sys
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from pydantic import TypeAdapter, ValidationError
 
 from app.config import Settings, project_path
+
+if TYPE_CHECKING:
+    from app.reminders.mail import MailConfig
 
 
 def alembic_config(database_url: str) -> object:
@@ -146,6 +150,57 @@ def openapi_json() -> str:
     return json.dumps(app.openapi(), indent=2, ensure_ascii=False) + "\n"
 
 
+def _mail_config(settings: Settings) -> MailConfig | None:
+    """The SMTP settings, None when email is off; incomplete ones stop the command (exit 2)."""
+    from app.reminders import mail
+
+    try:
+        return mail.mail_config(settings)
+    except mail.MailSettingsError as error:
+        print(f"Email settings are incomplete: {error}.", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    import logging
+
+    from app.reminders import worker
+
+    config = _mail_config(settings)
+    if config is None:
+        print("Email is off (no SMTP_HOST set): the worker has nothing to send.")
+        return 0
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    migrate(settings)
+    try:
+        return asyncio.run(worker.run(settings, config, once=args.once, interval=args.interval))
+    except worker.AnotherWorkerRunning as error:
+        print(f"Not starting: {error}.", file=sys.stderr)
+        return 3
+
+
+def _send_test_email(args: argparse.Namespace, settings: Settings) -> int:
+    from app.reminders import mail, worker
+
+    config = _mail_config(settings)
+    if config is None:
+        print("Email is off: set SMTP_HOST and SMTP_FROM first.", file=sys.stderr)
+        return 2
+    try:
+        message_id = asyncio.run(worker.send_test_email(settings, config, args.address))
+    except ValueError as error:
+        print(f"Not sent: {error}.", file=sys.stderr)
+        return 2
+    except (mail.TransientMailError, mail.PermanentMailError) as error:
+        kind = "temporary" if isinstance(error, mail.TransientMailError) else "permanent"
+        print(
+            f"Not sent ({kind} failure) via {config.host}:{config.port}: {error}", file=sys.stderr
+        )
+        return 1
+    print(f"Sent a test email to {args.address} via {config.host}:{config.port} ({message_id}).")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="followup", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -176,6 +231,16 @@ def main(argv: list[str] | None = None) -> int:
 
     commands.add_parser("invite", help="print a one-time invite link").set_defaults(run=_invite)
     commands.add_parser("openapi", help="print the OpenAPI document").set_defaults(run=_openapi)
+
+    worker = commands.add_parser("worker", help="deliver reminder emails from the outbox")
+    worker.add_argument("--once", action="store_true", help="process what is due now, then exit")
+    worker.add_argument(
+        "--interval", type=float, default=30.0, help="seconds between rounds (default: 30)"
+    )
+    worker.set_defaults(run=_worker)
+    test_email = commands.add_parser("send-test-email", help="send one email now to check SMTP")
+    test_email.add_argument("address")
+    test_email.set_defaults(run=_send_test_email)
 
     args = parser.parse_args(argv)
     try:

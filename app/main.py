@@ -25,6 +25,7 @@ from app.errors import PROBLEM_TYPE, install_error_handlers, problems
 from app.followups.router import router as followups_router
 from app.interviews.pages import router as interview_pages_router
 from app.interviews.router import router as interviews_router
+from app.reminders.router import router as reminders_router
 from app.web.pages import router as pages_router
 from app.web.security import CrossSiteGuard, SecurityHeaders
 from app.web.templating import render
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(interviews_router)
     app.include_router(followups_router)
     app.include_router(calendar_router)
+    app.include_router(reminders_router)
     app.include_router(pages_router)
     app.include_router(interview_pages_router)
     app.include_router(settings_pages_router)

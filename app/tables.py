@@ -5,6 +5,7 @@ from app.db import Base
 from app.followups.models import Followup
 from app.idempotency import IdempotencyKey
 from app.interviews.models import Interview, Person
+from app.reminders.models import Outbox, PasswordReset
 
 metadata = Base.metadata
 
@@ -14,6 +15,8 @@ __all__ = [
     "IdempotencyKey",
     "Interview",
     "Invite",
+    "Outbox",
+    "PasswordReset",
     "Person",
     "User",
     "WebSession",

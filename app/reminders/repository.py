@@ -1,0 +1,184 @@
+"""Queries for the outbox and password resets; user-owned reads are filtered by their owner."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import User, WebSession
+from app.followups.models import Followup
+from app.interviews.models import Interview
+from app.reminders.models import Outbox, PasswordReset
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+
+
+async def users_for_digest(
+    session: AsyncSession, *, after: uuid.UUID | None, limit: int
+) -> list[User]:
+    """Active users with the daily digest on, a page at a time (keyset on id)."""
+    query = select(User).where(User.is_active.is_(True), User.daily_digest.is_(True))
+    if after is not None:
+        query = query.where(User.id > after)
+    return list(await session.scalars(query.order_by(User.id).limit(limit)))
+
+
+async def users_for_due_now(
+    session: AsyncSession, *, after: uuid.UUID | None, limit: int
+) -> list[User]:
+    query = select(User).where(User.is_active.is_(True), User.due_now.is_(True))
+    if after is not None:
+        query = query.where(User.id > after)
+    return list(await session.scalars(query.order_by(User.id).limit(limit)))
+
+
+async def existing_keys(
+    session: AsyncSession, user_ids: Sequence[uuid.UUID], keys: Sequence[str]
+) -> set[tuple[uuid.UUID, str]]:
+    if not user_ids:
+        return set()
+    rows = await session.execute(
+        select(Outbox.user_id, Outbox.dedupe_key).where(
+            Outbox.user_id.in_(user_ids), Outbox.dedupe_key.in_(keys)
+        )
+    )
+    return {(row[0], row[1]) for row in rows}
+
+
+async def scheduled_until(
+    session: AsyncSession, user_id: uuid.UUID, *, not_before_until: datetime, limit: int
+) -> list[tuple[Followup, str, str]]:
+    """Scheduled follow-ups that start before `not_before_until`, with company and role."""
+    rows = await session.execute(
+        select(Followup, Interview.company, Interview.role)
+        .join(Interview, Interview.id == Followup.interview_id)
+        .where(
+            Followup.user_id == user_id,
+            Followup.status == "scheduled",
+            Followup.not_before < not_before_until,
+        )
+        .order_by(Followup.due_at, Followup.id)
+        .limit(limit)
+    )
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+async def thank_yous_became_due(
+    session: AsyncSession, user_id: uuid.UUID, *, since: datetime, now: datetime, limit: int
+) -> list[tuple[Followup, str, str]]:
+    rows = await session.execute(
+        select(Followup, Interview.company, Interview.role)
+        .join(Interview, Interview.id == Followup.interview_id)
+        .where(
+            Followup.user_id == user_id,
+            Followup.status == "scheduled",
+            Followup.kind == "thank_you",
+            Followup.not_before > since,
+            Followup.not_before <= now,
+            Followup.due_at >= now,
+        )
+        .order_by(Followup.due_at, Followup.id)
+        .limit(limit)
+    )
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+async def insert_ignoring_duplicate(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """Insert an outbox row unless (user_id, dedupe_key) exists; True when inserted."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(Outbox)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["user_id", "dedupe_key"])
+        .returning(Outbox.id)
+    )
+    return (await session.scalar(statement)) is not None
+
+
+def _claimable(now: datetime) -> Any:
+    return or_(
+        and_(Outbox.status == PENDING, Outbox.due_at <= now),
+        # A worker that died mid-send left these: the claim has run out.
+        and_(Outbox.status == SENDING, Outbox.claimed_until < now),
+    )
+
+
+async def claim(
+    session: AsyncSession, *, now: datetime, claimed_until: datetime, limit: int
+) -> list[Outbox]:
+    """Lock up to `limit` due rows (skipping rows other workers hold) and mark them sending."""
+    ids = list(
+        await session.scalars(
+            select(Outbox.id)
+            .where(_claimable(now))
+            .order_by(Outbox.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not ids:
+        return []
+    await session.execute(
+        update(Outbox)
+        .where(Outbox.id.in_(ids))
+        .values(status=SENDING, claimed_until=claimed_until, attempts=Outbox.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    rows = await session.scalars(
+        select(Outbox).where(Outbox.id.in_(ids)).execution_options(populate_existing=True)
+    )
+    return sorted(rows, key=lambda row: row.due_at)
+
+
+async def mark(session: AsyncSession, outbox_id: uuid.UUID, **values: Any) -> None:
+    await session.execute(
+        update(Outbox)
+        .where(Outbox.id == outbox_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def release(session: AsyncSession, outbox_ids: Sequence[uuid.UUID]) -> None:
+    """Give back claimed rows not attempted (stopping early): not counted as an attempt."""
+    if outbox_ids:
+        await session.execute(
+            update(Outbox)
+            .where(Outbox.id.in_(outbox_ids), Outbox.status == SENDING)
+            .values(status=PENDING, claimed_until=None, attempts=Outbox.attempts - 1)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def outbox_of(session: AsyncSession, user_id: uuid.UUID) -> list[Outbox]:
+    result = await session.scalars(
+        select(Outbox).where(Outbox.user_id == user_id).order_by(Outbox.created_at, Outbox.id)
+    )
+    return list(result)
+
+
+async def claim_reset(session: AsyncSession, token_hash: str, *, now: datetime) -> uuid.UUID | None:
+    """Mark a usable reset used in one statement (so it works once) and return its user."""
+    user_id: uuid.UUID | None = await session.scalar(
+        update(PasswordReset)
+        .where(
+            PasswordReset.token_hash == token_hash,
+            PasswordReset.used_at.is_(None),
+            PasswordReset.expires_at > now,
+        )
+        .values(used_at=now)
+        .returning(PasswordReset.user_id)
+        .execution_options(synchronize_session=False)
+    )
+    return user_id
+
+
+async def end_web_sessions(session: AsyncSession, user_id: uuid.UUID) -> None:
+    await session.execute(delete(WebSession).where(WebSession.user_id == user_id))

@@ -1,0 +1,244 @@
+"""Reminder rules: what to enqueue (digests, due-now notes, password resets), and resets."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from email.utils import make_msgid
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import repository as auth_repository
+from app.auth.models import User
+from app.auth.service import hash_password_async, hash_secret
+from app.config import Settings
+from app.errors import Invalid
+from app.followups.service import tz_of
+from app.reminders import digest, mail, repository
+from app.reminders.models import PasswordReset
+
+USER_PAGE = 200
+DIGEST_ITEMS_LIMIT = 200
+# A thank-you that became due longer ago than this gets no "due now" mail any more
+# (the digest lists it): keeps the query bounded in time after a long outage.
+DUE_NOW_LOOKBACK = timedelta(days=1)
+RESET_VALID_FOR = timedelta(hours=1)
+
+
+def message_id(settings: Settings) -> str:
+    host = urlsplit(settings.base_url).hostname or "followup.invalid"
+    return make_msgid(domain=host)
+
+
+def _payload(
+    settings: Settings, user: User, *, subject: str, text: str, html: str
+) -> dict[str, Any]:
+    return {
+        "to": user.email,
+        "to_name": user.display_name,
+        "subject": subject,
+        "text": text,
+        "html": html,
+        "message_id": message_id(settings),
+    }
+
+
+async def _enqueue(
+    session: AsyncSession,
+    *,
+    user: User,
+    kind: str,
+    dedupe_key: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> bool:
+    return await repository.insert_ignoring_duplicate(
+        session,
+        {
+            "id": uuid.uuid4(),
+            "user_id": user.id,
+            "kind": kind,
+            "dedupe_key": dedupe_key,
+            "payload": payload,
+            "due_at": now,
+            "status": repository.PENDING,
+            "attempts": 0,
+            "created_at": now,
+        },
+    )
+
+
+def digest_key(user: User, now: datetime) -> str:
+    return f"digest:{digest.local_date(now, tz_of(user)).isoformat()}"
+
+
+async def enqueue_due_digests(session: AsyncSession, *, settings: Settings, now: datetime) -> int:
+    """One digest per user whose send hour has come today and who has something due."""
+    enqueued = 0
+    after: uuid.UUID | None = None
+    while True:
+        users = await repository.users_for_digest(session, after=after, limit=USER_PAGE)
+        if not users:
+            return enqueued
+        after = users[-1].id
+        ready = [u for u in users if digest.is_digest_time(now, tz_of(u), u.send_hour)]
+        keys = {u.id: digest_key(u, now) for u in ready}
+        done = await repository.existing_keys(session, list(keys), list(set(keys.values())))
+        for user in ready:
+            if (user.id, keys[user.id]) in done:
+                continue
+            if await _enqueue_digest(session, settings=settings, user=user, now=now):
+                enqueued += 1
+
+
+async def _enqueue_digest(
+    session: AsyncSession, *, settings: Settings, user: User, now: datetime
+) -> bool:
+    tz = tz_of(user)
+    rows = await repository.scheduled_until(
+        session, user.id, not_before_until=digest.window_end(now, tz), limit=DIGEST_ITEMS_LIMIT
+    )
+    composed = digest.compose_digest(
+        [
+            digest.DigestSource(
+                followup_id=row.id,
+                kind=row.kind,
+                recipient_name=row.recipient_name,
+                not_before=row.not_before,
+                due_at=row.due_at,
+                company=company,
+                role=role,
+            )
+            for row, company, role in rows
+        ],
+        now=now,
+        tz=tz,
+        base_url=settings.base_url,
+        display_name=user.display_name,
+    )
+    if composed is None:
+        return False
+    payload = _payload(
+        settings, user, subject=composed.subject, text=composed.text, html=composed.html
+    )
+    payload["items"] = [str(item.followup_id) for item in composed.items]
+    return await _enqueue(
+        session,
+        user=user,
+        kind="digest",
+        dedupe_key=digest_key(user, now),
+        payload=payload,
+        now=now,
+    )
+
+
+async def enqueue_due_now(session: AsyncSession, *, settings: Settings, now: datetime) -> int:
+    """One mail per thank-you note that has become due, for users who asked for them."""
+    enqueued = 0
+    after: uuid.UUID | None = None
+    while True:
+        users = await repository.users_for_due_now(session, after=after, limit=USER_PAGE)
+        if not users:
+            return enqueued
+        after = users[-1].id
+        for user in users:
+            rows = await repository.thank_yous_became_due(
+                session, user.id, since=now - DUE_NOW_LOOKBACK, now=now, limit=DIGEST_ITEMS_LIMIT
+            )
+            for row, company, role in rows:
+                recipient = row.recipient_name or "your interviewer"
+                link = f"{settings.base_url}/followups/{row.id}"
+                text = (
+                    f"Hello {user.display_name},\n\n"
+                    f"Your thank-you note to {recipient} ({role} at {company}) is due now.\n"
+                    f"Open the draft: {link}\n"
+                )
+                payload = _payload(
+                    settings,
+                    user,
+                    subject=f"Thank-you note due: {recipient} ({company})",
+                    text=text,
+                    html=mail.paragraphs_html(text),
+                )
+                if await _enqueue(
+                    session,
+                    user=user,
+                    kind="due_now",
+                    dedupe_key=f"due_now:{row.id}",
+                    payload=payload,
+                    now=now,
+                ):
+                    enqueued += 1
+
+
+async def enqueue_test(
+    session: AsyncSession, *, settings: Settings, user: User, now: datetime
+) -> bool:
+    text = "This is a test message from Followup.\n"
+    payload = _payload(
+        settings, user, subject="Followup test", text=text, html=mail.paragraphs_html(text)
+    )
+    return await _enqueue(
+        session,
+        user=user,
+        kind="test",
+        dedupe_key=f"test:{uuid.uuid4()}",
+        payload=payload,
+        now=now,
+    )
+
+
+async def request_password_reset(
+    session: AsyncSession, *, settings: Settings, email: str, now: datetime
+) -> None:
+    """For a known active user, a single-use link valid an hour; nothing says otherwise."""
+    user = await auth_repository.user_by_email(session, email)
+    if user is None or not user.is_active:
+        return
+    token = secrets.token_urlsafe(32)
+    reset = PasswordReset(
+        user_id=user.id,
+        token_hash=hash_secret(token),
+        created_at=now,
+        expires_at=now + RESET_VALID_FOR,
+    )
+    session.add(reset)
+    await session.flush()
+    link = f"{settings.base_url}/reset-password?token={token}"
+    text = (
+        f"Hello {user.display_name},\n\n"
+        "Someone (hopefully you) asked to reset your Followup password. "
+        "This link works once, for one hour:\n"
+        f"{link}\n\n"
+        "If it was not you, ignore this email: your password stays as it is.\n"
+    )
+    payload = _payload(
+        settings,
+        user,
+        subject="Reset your Followup password",
+        text=text,
+        html=mail.paragraphs_html(text),
+    )
+    await _enqueue(
+        session,
+        user=user,
+        kind="password_reset",
+        dedupe_key=f"password_reset:{reset.id}",
+        payload=payload,
+        now=now,
+    )
+
+
+async def reset_password(
+    session: AsyncSession, *, token: str, password: str, now: datetime
+) -> None:
+    user_id = await repository.claim_reset(session, hash_secret(token), now=now)
+    user = await auth_repository.user_by_id(session, user_id) if user_id else None
+    if user is None or not user.is_active:
+        raise Invalid(["body", "token"], "this reset link is unknown, used or expired")
+    user.password_hash = await hash_password_async(password)
+    user.updated_at = now
+    await repository.end_web_sessions(session, user.id)

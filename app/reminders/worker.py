@@ -1,0 +1,253 @@
+"""The worker: enqueue what is due, then claim outbox rows and deliver them over SMTP."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import logging
+import os
+import random
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.config import Settings
+from app.db import create_engine, create_sessionmaker, sqlite_file
+from app.reminders import mail, repository, service
+from app.reminders.models import Outbox
+
+log = logging.getLogger("followup.worker")
+
+BATCH = 100
+CLAIM_FOR = timedelta(minutes=2)
+# Stop sending a batch well before its claim runs out, so no other worker takes it meanwhile.
+BATCH_BUDGET_SECONDS = 90
+MAX_ATTEMPTS = 12
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_CAP_SECONDS = 6 * 3600
+
+Sender = Callable[[mail.MailConfig, EmailMessage], Awaitable[None]]
+
+
+class AnotherWorkerRunning(RuntimeError):
+    pass
+
+
+def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
+    """Exponential backoff with full jitter in its upper half: 30 s, 1 min, 2 min… ≤ 6 h."""
+    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0))
+    return timedelta(seconds=ceiling * (0.5 + (rng or random).random() / 2))
+
+
+@dataclass
+class RoundResult:
+    enqueued: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    statuses: list[str] = field(default_factory=list)
+
+
+def message_for(config: mail.MailConfig, row: Outbox) -> EmailMessage:
+    payload = row.payload
+    return mail.build_message(
+        sender=config.sender,
+        to_name=str(payload.get("to_name") or ""),
+        to_address=str(payload["to"]),
+        subject=str(payload["subject"]),
+        text=str(payload["text"]),
+        html_body=str(payload["html"]),
+        message_id=str(payload["message_id"]),
+    )
+
+
+class Worker:
+    def __init__(
+        self,
+        settings: Settings,
+        config: mail.MailConfig,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        sender: Sender = mail.send,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings
+        self.config = config
+        self.sessionmaker = sessionmaker
+        self.sender = sender
+        self.clock = clock
+        self.stopping = False
+
+    async def enqueue(self, now: datetime) -> int:
+        async with self.sessionmaker.begin() as session:
+            count = await service.enqueue_due_digests(session, settings=self.settings, now=now)
+            count += await service.enqueue_due_now(session, settings=self.settings, now=now)
+        return count
+
+    async def run_once(self, now: datetime | None = None) -> RoundResult:
+        """One round: enqueue what is due, then deliver every due row, batch by batch.
+        `now` fixes the round's time (tests); by default each batch reads the clock."""
+        result = RoundResult(enqueued=await self.enqueue(now or self.clock()))
+        while not self.stopping:
+            at = now or self.clock()
+            async with self.sessionmaker.begin() as session:
+                rows = await repository.claim(
+                    session, now=at, claimed_until=at + CLAIM_FOR, limit=BATCH
+                )
+            if not rows:
+                break
+            await self._deliver(rows, at, result)
+        return result
+
+    async def _deliver(self, rows: list[Outbox], now: datetime, result: RoundResult) -> None:
+        started = time.monotonic()
+        for index, row in enumerate(rows):
+            if self.stopping or time.monotonic() - started > BATCH_BUDGET_SECONDS:
+                async with self.sessionmaker.begin() as session:
+                    await repository.release(session, [r.id for r in rows[index:]])
+                return
+            status, error, values = await self._send_one(row, now)
+            async with self.sessionmaker.begin() as session:
+                await repository.mark(session, row.id, **values)
+            if status == repository.SENT:
+                result.sent += 1
+            elif status == repository.FAILED:
+                result.failed += 1
+            else:
+                result.retrying += 1
+            result.statuses.append(status)
+            log.info(
+                json.dumps(
+                    {
+                        "event": "delivery",
+                        "outbox_id": str(row.id),
+                        "kind": row.kind,
+                        "user_id": str(row.user_id),
+                        "status": status,
+                        "attempt": row.attempts,
+                        **({"error": error} if error else {}),
+                    }
+                )
+            )
+
+    async def _send_one(
+        self, row: Outbox, now: datetime
+    ) -> tuple[str, str | None, dict[str, object]]:
+        try:
+            await self.sender(self.config, message_for(self.config, row))
+        except mail.PermanentMailError as error:
+            return "failed", str(error), _failed(error)
+        except (mail.TransientMailError, ValueError) as error:
+            if isinstance(error, ValueError) or row.attempts >= MAX_ATTEMPTS:
+                return "failed", str(error), _failed(error)
+            return (
+                "pending",
+                str(error),
+                {
+                    "status": repository.PENDING,
+                    "claimed_until": None,
+                    "due_at": now + backoff(row.attempts),
+                    "last_error": str(error)[:2000],
+                },
+            )
+        return (
+            "sent",
+            None,
+            {
+                "status": repository.SENT,
+                "claimed_until": None,
+                "sent_at": now,
+                "last_error": None,
+            },
+        )
+
+    async def run_forever(self, interval: float) -> None:
+        while not self.stopping:
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("worker round failed; trying again next round")
+            for _ in range(int(interval * 10)):
+                if self.stopping:
+                    break
+                await asyncio.sleep(0.1)
+
+
+def _failed(error: Exception) -> dict[str, object]:
+    return {"status": repository.FAILED, "claimed_until": None, "last_error": str(error)[:2000]}
+
+
+def acquire_sqlite_lock(database_url: str) -> IO[str] | None:
+    """On SQLite one worker at a time: an exclusive lock on a file beside the database."""
+    path = sqlite_file(database_url)
+    if path is None:
+        return None
+    lock_path = Path(f"{path}.worker.lock")
+    handle = lock_path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise AnotherWorkerRunning(
+            f"another worker is running (lock held on {lock_path})"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
+async def run(settings: Settings, config: mail.MailConfig, *, once: bool, interval: float) -> int:
+    engine = create_engine(settings.database_url)
+    lock = None
+    try:
+        if engine.dialect.name == "sqlite":
+            lock = acquire_sqlite_lock(settings.database_url)
+        worker = Worker(settings, config, create_sessionmaker(engine))
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, _stopper(worker))
+        if once:
+            await worker.run_once()
+        else:
+            log.info(json.dumps({"event": "started", "interval": interval}))
+            await worker.run_forever(interval)
+        log.info(json.dumps({"event": "stopped"}))
+        return 0
+    finally:
+        if lock is not None:
+            lock.close()
+        await engine.dispose()
+
+
+def _stopper(worker: Worker) -> Callable[[], None]:
+    def stop() -> None:
+        # Finish the current send, then stop; unsent claimed rows are given back.
+        worker.stopping = True
+
+    return stop
+
+
+async def send_test_email(settings: Settings, config: mail.MailConfig, to: str) -> str:
+    """Send one message now (not through the outbox), and say what happened."""
+    text = "This is a test message from Followup: the SMTP settings work.\n"
+    message = mail.build_message(
+        sender=config.sender,
+        to_name="",
+        to_address=to,
+        subject="Followup test email",
+        text=text,
+        html_body=mail.paragraphs_html(text),
+        message_id=service.message_id(settings),
+    )
+    await mail.send(config, message)
+    return str(message["Message-ID"])
