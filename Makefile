@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format openapi migrate screenshots clean
+.PHONY: run test lint format openapi migrate screenshots clean bench
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,14 @@ openapi: $(STAMP)
 # throwaway database, photographed by Debian's chromium (/usr/bin/chromium).
 screenshots: $(STAMP)
 	$(BIN)/python -m tests.browser.screenshots
+
+# The product against a raw Starlette + asyncpg baseline, as ratios (bench/run.py; issue 5).
+# Postgres on 127.0.0.1:5432 (BENCH_PG_URL), its own database; BENCH_SIZE=S|M|L.
+BENCH_SIZE ?= M
+bench: $(STAMP)
+	$(BIN)/python -c "import asyncpg, orjson" 2>/dev/null || \
+		$(BIN)/pip install --quiet -c constraints.txt -e '.[bench]'
+	BENCH_SIZE=$(BENCH_SIZE) $(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,729 @@
+"""`make bench`: the product against a raw baseline, A/B in the same run, as ratios.
+
+Seeds a fresh database (bench/seed.py), starts the product (`followup serve`, 1 and 2
+workers) and the baseline (bench/baseline.py, uvicorn, 1 worker) on 127.0.0.1, warms them
+up and loads them in turn with wrk for BENCH_ROUNDS rounds. Per run: req/s, p50/p90/p99,
+errors and timeouts, app and Postgres CPU ms per request (from /proc), peak RSS per worker.
+Writes bench/results/<UTC time>.json and prints a Markdown table with the targets of issue 5.
+
+Environment: BENCH_SIZE (XS|S|M|L, default M), BENCH_DURATION (s, default 10),
+BENCH_ROUNDS (default 3), BENCH_WARMUP (s, default 3), BENCH_DB, BENCH_PG_URL,
+BENCH_RESULTS_DIR, BENCH_NO_WRK=1 (a small Python load loop instead, for the test).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import seed
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+STATES = ("due", "overdue", "upcoming")
+
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+# ---------------------------------------------------------------- /proc
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            tree.setdefault(int(fields[1]), []).append(int(entry.name))
+    return tree
+
+
+def process_tree(pid: int) -> list[int]:
+    tree, found, todo = _children(), [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(tree.get(current, []))
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """utime + stime (+ reaped children's) of these processes."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(v) for v in fields[11:15])
+    return total / CLK_TCK
+
+
+def postgres_backends(database: str) -> dict[int, float]:
+    """CPU seconds of the Postgres backends connected to `database` (their title names it)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if title.startswith("postgres:") and f" {database} " in title:
+                found[int(entry.name)] = cpu_seconds([int(entry.name)])
+    return found
+
+
+def postmaster_reaped() -> float:
+    """CPU of the postmaster's exited children (backends that closed during a run)."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                title = (entry / "cmdline").read_bytes().split(b"\0")[0]
+            except OSError:
+                continue
+            if title.endswith(b"/postgres"):
+                return sum(int(v) for v in fields[13:15]) / CLK_TCK
+    return 0.0
+
+
+def postgres_cpu(database: str) -> tuple[dict[int, float], float]:
+    return postgres_backends(database), postmaster_reaped()
+
+
+def postgres_delta(before: tuple[dict[int, float], float], database: str) -> float:
+    """Backends alive at the end (counted from 0 if new), plus those that exited meanwhile
+    (from the postmaster's reaped-children time: any database's, so noisy if Postgres is
+    shared)."""
+    backends, reaped = postgres_cpu(database)
+    alive = sum(cpu - before[0].get(pid, 0.0) for pid, cpu in backends.items())
+    return alive + max(0.0, reaped - before[1])
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The largest VmHWM (peak RSS) among this process's workers (itself if it has none)."""
+    tree = process_tree(pid)
+    workers = [p for p in tree if p != pid] or [pid]
+    peak = 0
+    for p in workers:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+        except OSError:
+            continue
+    return peak / 1024
+
+
+# ---------------------------------------------------------------- servers
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def start(name: str, args: list[str], env: dict[str, str], workdir: Path) -> Server:
+    port = free_port()
+    log = workdir / f"{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*args, "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return Server(name, process, port, log)
+
+
+def wait_ready(server: Server, path: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise SystemExit(f"{server.name} exited:\n{server.log.read_text()}")
+        try:
+            if httpx.get(server.url + path, timeout=1, trust_env=False).status_code < 500:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{server.name} did not start:\n{server.log.read_text()}")
+
+
+def stop(server: Server) -> None:
+    if server.process.poll() is None:
+        os.killpg(server.process.pid, signal.SIGTERM)
+        try:
+            server.process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.process.pid, signal.SIGKILL)
+            server.process.wait(5)
+
+
+# ---------------------------------------------------------------- load
+
+
+def ensure_wrk() -> str | None:
+    if os.environ.get("BENCH_NO_WRK"):
+        return None
+    found = shutil.which("wrk")
+    if found:
+        return found
+    print("wrk is missing: installing the Debian package (apt-get install wrk)…", flush=True)
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    for command in (["apt-get", "install", "-y", "-q", "wrk"], ["apt-get", "update", "-q"]):
+        subprocess.run([*sudo, *command], check=False, capture_output=True)
+        if shutil.which("wrk"):
+            break
+    if not shutil.which("wrk"):
+        subprocess.run([*sudo, "apt-get", "install", "-y", "-q", "wrk"], check=False)
+    return shutil.which("wrk")
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One endpoint: the requests wrk picks from, at random, per request."""
+
+    name: str
+    requests: list[tuple[str, dict[str, str]]]
+
+
+LUA = """
+local reqs = {%s}
+math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+request = function()
+  local r = reqs[math.random(#reqs)]
+  return wrk.format("GET", r[1], r[2])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH {"requests":%%d,"duration_us":%%d,"connect":%%d,"read":%%d,"write":%%d,"status":%%d,'
+    .. '"timeout":%%d,"p50":%%d,"p90":%%d,"p99":%%d,"mean":%%f}\\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.mean))
+end
+"""
+
+
+def lua_script(workload: Workload, path: Path) -> Path:
+    def quote(s: str) -> str:
+        return json.dumps(s)  # a JSON string is a valid Lua string here (ASCII only)
+
+    entries = [
+        "{" + quote(url) + ",{" + ",".join(f"[{quote(k)}]={quote(v)}" for k, v in h.items()) + "}}"
+        for url, h in workload.requests
+    ]
+    path.write_text(LUA % ",\n".join(entries))
+    return path
+
+
+@dataclass
+class Run:
+    round: int
+    workload: str
+    server: str
+    connections: int
+    seconds: float
+    requests: int
+    rps: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    errors: int
+    timeouts: int
+    app_cpu_ms_per_req: float
+    pg_cpu_ms_per_req: float
+    peak_rss_mb: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def wrk_load(
+    wrk: str, server: Server, script: Path, connections: int, seconds: int
+) -> dict[str, Any]:
+    threads = min(2, connections)
+    out = subprocess.run(
+        [
+            wrk,
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "5s",
+            "--latency",
+            "-s",
+            str(script),
+            server.url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
+    ).stdout
+    line = next(x for x in out.splitlines() if x.startswith("BENCH "))
+    data: dict[str, Any] = json.loads(line[6:])
+    return data
+
+
+async def _python_load(
+    server: Server, workload: Workload, connections: int, seconds: float
+) -> dict[str, Any]:
+    """A small closed-loop load, for when there is no wrk (the fast test)."""
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.monotonic() + seconds
+    async with httpx.AsyncClient(base_url=server.url, trust_env=False, timeout=5) as client:
+
+        async def user(index: int) -> None:
+            nonlocal errors
+            i = index
+            while time.monotonic() < deadline:
+                url, headers = workload.requests[i % len(workload.requests)]
+                i += 7
+                started = time.perf_counter()
+                response = await client.get(url, headers=headers)
+                latencies.append((time.perf_counter() - started) * 1e6)
+                errors += response.status_code >= 400
+
+        began = time.monotonic()
+        await asyncio.gather(*(user(i) for i in range(connections)))
+        elapsed = time.monotonic() - began
+    latencies.sort()
+
+    def pct(p: float) -> int:
+        return int(latencies[min(len(latencies) - 1, int(len(latencies) * p / 100))])
+
+    return {
+        "requests": len(latencies),
+        "duration_us": int(elapsed * 1e6),
+        "connect": 0,
+        "read": 0,
+        "write": 0,
+        "status": errors,
+        "timeout": 0,
+        "p50": pct(50),
+        "p90": pct(90),
+        "p99": pct(99),
+    }
+
+
+def measure(
+    wrk: str | None,
+    server: Server,
+    workload: Workload,
+    connections: int,
+    seconds: int,
+    round_no: int,
+    database: str,
+    workdir: Path,
+) -> Run:
+    script = lua_script(workload, workdir / f"{workload.name}.lua")
+    app_pids = process_tree(server.process.pid)
+    pg_before = postgres_cpu(database)
+    app_before = cpu_seconds(app_pids)
+    if wrk:
+        data = wrk_load(wrk, server, script, connections, seconds)
+    else:
+        data = asyncio.run(_python_load(server, workload, min(connections, 8), seconds))
+    app_after = cpu_seconds(app_pids)
+    pg_used = postgres_delta(pg_before, database)
+    requests = max(1, data["requests"])
+    elapsed = data["duration_us"] / 1e6
+    run = Run(
+        round=round_no,
+        workload=workload.name,
+        server=server.name,
+        connections=connections,
+        seconds=round(elapsed, 2),
+        requests=data["requests"],
+        rps=round(data["requests"] / elapsed, 1),
+        p50_ms=data["p50"] / 1000,
+        p90_ms=data["p90"] / 1000,
+        p99_ms=data["p99"] / 1000,
+        errors=data["connect"] + data["read"] + data["write"] + data["status"],
+        timeouts=data["timeout"],
+        app_cpu_ms_per_req=round((app_after - app_before) * 1000 / requests, 3),
+        pg_cpu_ms_per_req=round(pg_used * 1000 / requests, 3),
+        peak_rss_mb=round(peak_rss_mb(server.process.pid), 1),
+    )
+    print(
+        f"  r{round_no} {workload.name:<9} {server.name:<10} c{connections:<3} "
+        f"{run.rps:>8.0f} req/s  p99 {run.p99_ms:6.1f} ms  err {run.errors + run.timeouts}  "
+        f"app {run.app_cpu_ms_per_req:.2f} ms/req  pg {run.pg_cpu_ms_per_req:.2f} ms/req  "
+        f"rss {run.peak_rss_mb:.0f} MB",
+        flush=True,
+    )
+    return run
+
+
+# ---------------------------------------------------------------- workloads
+
+
+def login(server: Server, email: str, password: str) -> str:
+    response = httpx.post(
+        server.url + "/api/v1/auth/login",
+        json={"email": email, "password": password},
+        timeout=30,
+        trust_env=False,
+    )
+    response.raise_for_status()
+    cookie = response.cookies.get("followup_session")
+    if not cookie:
+        raise SystemExit(f"no session cookie from /api/v1/auth/login: {response.text}")
+    return cookie
+
+
+def workloads(credentials: dict[str, Any], cookies: list[str]) -> dict[str, Workload]:
+    users = credentials["users"]
+    e1 = [
+        (f"/api/v1/followups?due_state={state}", {"Authorization": f"Bearer {u['token']}"})
+        for u in users
+        for state in STATES
+    ]
+    page = [("/", {"Cookie": f"followup_session={c}"}) for c in cookies]
+    fragment = [("/", {"Cookie": f"followup_session={c}", "HX-Request": "true"}) for c in cookies]
+    e3 = [
+        (f"/api/v1/interviews/{i}", {"Authorization": f"Bearer {u['token']}"})
+        for u in users
+        for i in u["interviews"]
+    ]
+    return {
+        "E1": Workload("E1", e1),
+        "E2": Workload("E2", page),
+        "E2-htmx": Workload("E2-htmx", fragment),
+        "E3": Workload("E3", e3),
+    }
+
+
+@contextmanager
+def servers(database_url: str, workdir: Path, names: set[str]) -> Iterator[dict[str, Server]]:
+    product_env = {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "bench-secret",
+        "FOLLOWUP_DATA_DIR": str(workdir / "data"),
+        "FOLLOWUP_REGISTRATION": "closed",
+    }
+    followup = str(BIN / "followup")
+    started: dict[str, Server] = {}
+    try:
+        # One at a time: each `followup serve` applies migrations first.
+        started["product-1w"] = start("product-1w", [followup, "serve"], product_env, workdir)
+        wait_ready(started["product-1w"], "/healthz")
+        if "product-2w" in names:
+            started["product-2w"] = start(
+                "product-2w", [followup, "serve", "--workers", "2"], product_env, workdir
+            )
+        started["baseline"] = start(
+            "baseline",
+            [
+                str(BIN / "uvicorn"),
+                "bench.baseline:app",
+                "--workers",
+                "1",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            {"BENCH_DATABASE_URL": database_url},
+            workdir,
+        )
+        if "product-2w" in started:
+            wait_ready(started["product-2w"], "/healthz")
+            time.sleep(0.5)  # both of the 2-worker server's workers up
+        wait_ready(started["baseline"], "/api/v1/followups")
+        yield started
+    finally:
+        for server in started.values():
+            stop(server)
+
+
+# ---------------------------------------------------------------- report
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def summarize(runs: list[Run]) -> dict[str, Any]:
+    def pick(workload: str, server: str, connections: int) -> list[Run]:
+        return [
+            r
+            for r in runs
+            if r.workload == workload and r.server == server and r.connections == connections
+        ]
+
+    def ratios(num: list[Run], den: list[Run], attr: str = "rps") -> list[float]:
+        by_round = {r.round: getattr(r, attr) for r in den}
+        return [getattr(r, attr) / by_round[r.round] for r in num if by_round.get(r.round, 0) > 0]
+
+    base64_, p1, p2 = (
+        pick("E1", "baseline", 64),
+        pick("E1", "product-1w", 64),
+        pick("E1", "product-2w", 64),
+    )
+    s: dict[str, Any] = {
+        "E1 1 worker ÷ baseline": ratios(p1, base64_),
+        "E1 2 workers ÷ baseline": ratios(p2, base64_),
+        "E1 app CPU/req 1 worker ÷ baseline": ratios(p1, base64_, "app_cpu_ms_per_req"),
+        "E2 ÷ E1 (1 worker)": ratios(pick("E2", "product-1w", 64), p1),
+        "E2 htmx ÷ E1 (1 worker)": ratios(pick("E2-htmx", "product-1w", 64), p1),
+        "E3 ÷ E1 (1 worker)": ratios(pick("E3", "product-1w", 64), p1),
+    }
+    p99_8 = {
+        "E1": _median([r.p99_ms for r in pick("E1", "product-1w", 8)]),
+        "E2": _median([r.p99_ms for r in pick("E2", "product-1w", 8)]),
+    }
+    product_runs = [r for r in runs if r.server.startswith("product")]
+    worst64 = max((r.p99_ms for r in product_runs if r.connections == 64), default=float("nan"))
+    failures = sum(r.errors + r.timeouts for r in product_runs)
+    rss = max((r.peak_rss_mb for r in product_runs), default=float("nan"))
+
+    def med(key: str) -> float:
+        return _median(s[key])
+
+    targets = {
+        "T1": (
+            med("E1 1 worker ÷ baseline") >= 0.50 and med("E1 2 workers ÷ baseline") >= 0.65,
+            f"1 worker {med('E1 1 worker ÷ baseline'):.2f} (≥ 0.50), "
+            f"2 workers {med('E1 2 workers ÷ baseline'):.2f} (≥ 0.65)",
+        ),
+        "T2": (
+            med("E1 app CPU/req 1 worker ÷ baseline") <= 2.0,
+            f"app CPU per request {med('E1 app CPU/req 1 worker ÷ baseline'):.2f}"
+            " × baseline (≤ 2.0)",
+        ),
+        "T3": (
+            p99_8["E1"] <= 40 and p99_8["E2"] <= 60 and worst64 <= 250 and failures == 0,
+            f"c8 p99 E1 {p99_8['E1']:.1f} ms (≤ 40), E2 {p99_8['E2']:.1f} ms (≤ 60); "
+            f"worst c64 p99 {worst64:.1f} ms (≤ 250); errors+timeouts {failures} (0)",
+        ),
+        "T4": (
+            med("E2 ÷ E1 (1 worker)") >= 0.75 and med("E2 htmx ÷ E1 (1 worker)") >= 0.9,
+            f"E2 page {med('E2 ÷ E1 (1 worker)'):.2f} × E1 (≥ 0.75), "
+            f"htmx {med('E2 htmx ÷ E1 (1 worker)'):.2f} × E1 (≥ 0.9; measured as GET / with "
+            "HX-Request, which the app answers with the full page today)",
+        ),
+        "T5": (None, "not measured yet (EXPLAIN at M and L, HTTP ratio at L)"),
+        "T6": (rss <= 100, f"peak RSS per worker {rss:.0f} MB (≤ 100)"),
+        "T7": (None, "not measured yet (E4 writes)"),
+    }
+    return {"ratios": s, "targets": targets}
+
+
+def table(runs: list[Run], summary: dict[str, Any], meta: dict[str, Any]) -> str:
+    lines = [
+        f"### Followup ÷ raw baseline — BENCH_SIZE={meta['size']}, {meta['rounds']} rounds × "
+        f"{meta['duration']} s, wrk={meta['load']}, {meta['cpus']} CPUs",
+        "",
+        "| ratio | median | min – max |",
+        "| --- | ---: | ---: |",
+    ]
+    for name, values in summary["ratios"].items():
+        if values:
+            lines.append(
+                f"| {name} | **{_median(values):.2f}** | {min(values):.2f} – {max(values):.2f} |"
+            )
+    lines += [
+        "",
+        "| workload | server | conns | req/s | p50 ms | p90 ms | p99 ms | err+timeout "
+        "| app CPU ms/req | PG CPU ms/req | peak RSS MB/worker |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    keys = sorted(
+        {(r.workload, r.server, r.connections) for r in runs}, key=lambda k: (k[0], -k[2], k[1])
+    )
+    for workload, server, connections in keys:
+        group = [
+            r
+            for r in runs
+            if (r.workload, r.server, r.connections) == (workload, server, connections)
+        ]
+
+        def mid(attr: str, group: list[Run] = group) -> float:
+            return _median([getattr(r, attr) for r in group])
+
+        failures = sum(r.errors + r.timeouts for r in group)
+        lines.append(
+            f"| {workload} | {server} | {connections} | {mid('rps'):.0f} | {mid('p50_ms'):.1f} "
+            f"| {mid('p90_ms'):.1f} | {mid('p99_ms'):.1f} | {failures} "
+            f"| {mid('app_cpu_ms_per_req'):.2f} | {mid('pg_cpu_ms_per_req'):.2f} "
+            f"| {max(r.peak_rss_mb for r in group):.0f} |"
+        )
+    lines += ["", "| target | status | figure |", "| --- | --- | --- |"]
+    for name, (met, figure) in summary["targets"].items():
+        status = "not measured yet" if met is None else "met" if met else "**not met**"
+        lines.append(f"| {name} | {status} | {figure} |")
+    lines.append("| E4, E5 | not measured yet | write mix; worker's claim query |")
+    lines.append("")
+    lines.append("Medians over rounds (req/s, latencies, CPU); RSS is the peak over all rounds.")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- main
+
+
+def plan() -> list[tuple[str, str, int]]:
+    """One round, A/B interleaved: (workload, server, connections).
+
+    BENCH_PLAN=quick (the fast test) keeps one run per workload and no 2-worker server.
+    """
+    if os.environ.get("BENCH_PLAN") == "quick":
+        return [
+            ("E1", "product-1w", 64),
+            ("E1", "baseline", 64),
+            ("E2", "product-1w", 64),
+            ("E2-htmx", "product-1w", 64),
+            ("E3", "product-1w", 64),
+        ]
+    return [
+        ("E1", "product-1w", 64),
+        ("E1", "baseline", 64),
+        ("E1", "product-2w", 64),
+        ("E1", "product-1w", 8),
+        ("E1", "baseline", 8),
+        ("E2", "product-1w", 64),
+        ("E2-htmx", "product-1w", 64),
+        ("E2", "product-1w", 8),
+        ("E3", "product-1w", 64),
+    ]
+
+
+def main() -> int:
+    size = os.environ.get("BENCH_SIZE", "M").upper()
+    if size not in seed.SIZES:
+        raise SystemExit(f"BENCH_SIZE must be one of {', '.join(seed.SIZES)}")
+    duration = env_int("BENCH_DURATION", 10)
+    rounds = env_int("BENCH_ROUNDS", 3)
+    warmup = env_int("BENCH_WARMUP", 3)
+    results_dir = Path(os.environ.get("BENCH_RESULTS_DIR", ROOT / "bench" / "results"))
+    began = time.monotonic()
+    wrk = ensure_wrk()
+    if wrk is None:
+        print("no wrk: using the small Python load loop (figures are not comparable)")
+    database = seed.database_name()
+    with tempfile.TemporaryDirectory(prefix="followup-bench-") as tmp:
+        workdir = Path(tmp)
+        credentials_path = workdir / "credentials.json"
+        seeded = seed.prepare(size, credentials_path)
+        credentials = json.loads(credentials_path.read_text())
+        runs: list[Run] = []
+        try:
+            names = {server for _, server, _ in plan()}
+            with servers(seed.database_url(database), workdir, names) as started:
+                users = credentials["users"][: min(20, len(credentials["users"]))]
+                cookies = [
+                    login(started["product-1w"], u["email"], credentials["password"]) for u in users
+                ]
+                loads = workloads(credentials, cookies)
+                if warmup:
+                    print(f"warm-up ({warmup} s each)…", flush=True)
+                    for workload, server, connections in plan():
+                        if connections == 64:
+                            measure(
+                                wrk,
+                                started[server],
+                                loads[workload],
+                                64,
+                                warmup,
+                                0,
+                                database,
+                                workdir,
+                            )
+                for round_no in range(1, rounds + 1):
+                    print(f"round {round_no}/{rounds}", flush=True)
+                    for workload, server, connections in plan():
+                        runs.append(
+                            measure(
+                                wrk,
+                                started[server],
+                                loads[workload],
+                                connections,
+                                duration,
+                                round_no,
+                                database,
+                                workdir,
+                            )
+                        )
+        finally:
+            if not os.environ.get("BENCH_KEEP_DB"):
+                seed.drop_database(database)
+    summary = summarize(runs)
+    meta = {
+        "size": size,
+        "rounds": rounds,
+        "duration": duration,
+        "warmup": warmup,
+        "load": "wrk" if wrk else "python",
+        "cpus": os.cpu_count(),
+        "seeded": asdict(seeded),
+        "started": datetime.now(UTC).isoformat(),
+        "elapsed_s": round(time.monotonic() - began, 1),
+    }
+    results_dir.mkdir(parents=True, exist_ok=True)
+    path = results_dir / f"{datetime.now(UTC):%Y-%m-%dT%H%M%SZ}.json"
+    path.write_text(
+        json.dumps(
+            {
+                "meta": meta,
+                "summary": {
+                    "ratios": summary["ratios"],
+                    "targets": {
+                        k: {"met": m, "figure": f} for k, (m, f) in summary["targets"].items()
+                    },
+                },
+                "runs": [asdict(r) for r in runs],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print()
+    print(table(runs, summary, meta))
+    print(
+        f"\nWrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} "
+        f"({meta['elapsed_s']} s)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
