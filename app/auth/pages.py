@@ -12,6 +12,7 @@ from app.auth import service as auth
 from app.auth.schemas import TemplatesPreview, UserRead
 from app.deps import CurrentUser, Now, SessionDep, get_settings
 from app.followups import drafts
+from app.reminders import service as reminders
 from app.web.htmx import VARY
 from app.web.templating import render
 
@@ -24,6 +25,7 @@ SECTIONS = {
     "settings-profile": "settings/_profile.html",
     "settings-policy": "settings/_policy.html",
     "settings-templates": "settings/_templates.html",
+    "settings-notifications": "settings/_notifications.html",
 }
 # Answered to an htmx PATCH that targets none of the sections: only "Saved.".
 SAVED_ONLY = "settings/_saved.html"
@@ -42,12 +44,15 @@ def settings_context(me: UserRead) -> dict[str, Any]:
 @router.get("/settings")
 async def settings_page(request: Request, session: SessionDep, user: CurrentUser) -> Response:
     tokens = profile.token_reads(await auth.list_tokens(session, user=user))
+    settings = get_settings(request)
     return render(
         request,
         "settings/page.html",
         timezones=TIMEZONES,
         tokens=tokens,
-        **settings_context(profile.to_read(user, get_settings(request))),
+        failed=await reminders.failed_deliveries(session, user=user),
+        email_on=bool(settings.smtp_host),
+        **settings_context(profile.to_read(user, settings)),
     )
 
 

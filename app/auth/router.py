@@ -295,6 +295,7 @@ async def update_me(
         SECTIONS.get(htmx.target or "", SAVED_ONLY),
         headers={"ETag": profile.etag(read)},
         saved=True,
+        email_on=bool(get_settings(request).smtp_host),
         **settings_context(read),
     )
 

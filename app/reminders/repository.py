@@ -182,3 +182,14 @@ async def claim_reset(session: AsyncSession, token_hash: str, *, now: datetime) 
 
 async def end_web_sessions(session: AsyncSession, user_id: uuid.UUID) -> None:
     await session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+
+
+async def failed_of(session: AsyncSession, user_id: uuid.UUID, *, limit: int) -> list[Outbox]:
+    """The user's emails that could not be delivered, newest first."""
+    result = await session.scalars(
+        select(Outbox)
+        .where(Outbox.user_id == user_id, Outbox.status == "failed")
+        .order_by(Outbox.created_at.desc(), Outbox.id.desc())
+        .limit(limit)
+    )
+    return list(result)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 from typing import Any
@@ -242,3 +243,26 @@ async def reset_password(
     user.password_hash = await hash_password_async(password)
     user.updated_at = now
     await repository.end_web_sessions(session, user.id)
+
+
+@dataclass(frozen=True)
+class FailedDelivery:
+    kind: str
+    subject: str
+    error: str
+    at: datetime
+
+
+async def failed_deliveries(
+    session: AsyncSession, *, user: User, limit: int = 10
+) -> list[FailedDelivery]:
+    """Emails to the user that were refused for good (5xx), for Settings to show."""
+    return [
+        FailedDelivery(
+            kind=row.kind,
+            subject=str(row.payload.get("subject", "")),
+            error=row.last_error or "refused",
+            at=row.created_at,
+        )
+        for row in await repository.failed_of(session, user.id, limit=limit)
+    ]

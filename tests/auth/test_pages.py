@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 from zoneinfo import available_timezones
@@ -160,7 +162,7 @@ async def test_settings_shows_every_section_with_a_visible_label_for_each_input(
         if field.get("readonly") is None:
             assert field.get("id") in elements.labels, f"{field} has no <label for=…>"
     assert {"Save", "Preview", "Create token"} <= set(elements.buttons)
-    assert elements.buttons.count("Save") == 3
+    assert elements.buttons.count("Save") == 4  # profile, policy, templates, email reminders
     for heading in ("Profile and time zone", "Follow-up policy", "Templates", "API tokens"):
         assert heading in page.text
     assert "Calendar feed link" in page.text and "New calendar link" in elements.buttons
@@ -572,3 +574,42 @@ async def test_saved_templates_reach_the_drafts(browser: Browser) -> None:
         f"/api/v1/followups?interview_id={interview['id']}&kind=thank_you", headers=headers
     )
     assert [f["subject"] for f in followups.json()["items"]] == ["Thanks, Acme Corp!"]
+
+
+async def test_email_reminders_are_switched_in_settings_and_failures_are_shown(
+    client: httpx.AsyncClient,
+) -> None:
+    from app.reminders.models import Outbox
+    from tests.test_web import HTMX, browser_session
+
+    csrf = await browser_session(client)
+    page = await client.get("/settings")
+    assert 'for="daily_digest">Daily digest' in page.text
+    saved = await client.patch(
+        "/api/v1/me",
+        json={"notifications": {"daily_digest": False, "due_now": True}},
+        headers={**csrf, **HTMX, "HX-Target": "settings-notifications"},
+    )
+    assert saved.status_code == 200
+    assert '<section id="settings-notifications"' in saved.text and "Saved." in saved.text
+    me = (await client.get("/api/v1/me")).json()
+    assert me["notifications"] == {"daily_digest": False, "due_now": True}
+
+    app = client._transport.app  # type: ignore[attr-defined]
+    async with app.state.sessionmaker() as session:
+        user_id = uuid.UUID(me["id"])
+        session.add(
+            Outbox(
+                user_id=user_id,
+                kind="digest",
+                dedupe_key="digest:x",
+                due_at=datetime.now(UTC),
+                payload={"subject": "Your <follow-ups>"},
+                status="failed",
+                last_error="550 mailbox unavailable",
+            )
+        )
+        await session.commit()
+    page = await client.get("/settings")
+    assert "Emails that could not be delivered" in page.text
+    assert "550 mailbox unavailable" in page.text and "Your &lt;follow-ups&gt;" in page.text
