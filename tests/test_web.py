@@ -189,3 +189,11 @@ async def test_the_api_manual_is_served_from_local_files_under_the_csp(
     assert "script-src 'self'" in page.headers["content-security-policy"]
     bundle = await client.get("/static/swagger/swagger-ui-bundle.js")
     assert bundle.status_code == 200
+
+
+async def test_a_history_restore_request_gets_the_full_page(client: httpx.AsyncClient) -> None:
+    await browser_session(client)
+    for path in ("/", "/interviews", "/settings"):
+        response = await client.get(path, headers={**HTMX, "HX-History-Restore-Request": "true"})
+        assert response.status_code == 200, path
+        assert response.text.lstrip().startswith("<!doctype html>"), path
