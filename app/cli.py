@@ -168,8 +168,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
     config = _mail_config(settings)
     if config is None:
-        print("Email is off (no SMTP_HOST set): the worker has nothing to send.")
-        return 0
+        print("Email is off (no SMTP_HOST set): the worker delivers webhooks only.")
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     migrate(settings)
     try:

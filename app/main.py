@@ -29,6 +29,7 @@ from app.reminders.router import router as reminders_router
 from app.web.pages import router as pages_router
 from app.web.security import CrossSiteGuard, SecurityHeaders
 from app.web.templating import render
+from app.webhooks.router import router as webhooks_router
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(followups_router)
     app.include_router(calendar_router)
     app.include_router(reminders_router)
+    app.include_router(webhooks_router)
     app.include_router(pages_router)
     app.include_router(interview_pages_router)
     app.include_router(settings_pages_router)

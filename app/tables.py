@@ -6,6 +6,7 @@ from app.followups.models import Followup
 from app.idempotency import IdempotencyKey
 from app.interviews.models import Interview, Person
 from app.reminders.models import Outbox, PasswordReset
+from app.webhooks.models import Webhook, WebhookDelivery
 
 metadata = Base.metadata
 
@@ -20,5 +21,7 @@ __all__ = [
     "Person",
     "User",
     "WebSession",
+    "Webhook",
+    "WebhookDelivery",
     "metadata",
 ]

@@ -68,7 +68,7 @@ schema = schemathesis.openapi.from_dict(
 )
 
 # Path parameters the fuzzer sometimes points at objects that exist (see `_seed_data`).
-KNOWN_PARAMETERS = ("interview_id", "followup_id", "token_id", "feed_token")
+KNOWN_PARAMETERS = ("interview_id", "followup_id", "token_id", "feed_token", "webhook_id")
 KNOWN, CURRENT = "known-object-", "-current"
 # Operations that never answer 2xx to the fuzzer: it does not know a password that works,
 # nor a password-reset token (only the emailed link carries one; tests/reminders uses it).
@@ -156,13 +156,29 @@ def _seed_data(server: FuzzServer) -> None:
         assert custom.status_code == 201, custom.text
         doomed = [new_interview(company=f"Doomed {n}") for n in range(3)]
         me = client.get("/api/v1/me", headers=auth).json()
+
+        def new_webhook() -> dict[str, Any]:
+            response = client.post(
+                "/api/v1/webhooks",
+                json={"url": "https://93.184.215.14/hook", "events": ["followup.sent"]},
+                headers=auth,
+            )
+            assert response.status_code == 201, response.text
+            return response.json()  # type: ignore[no-any-return]
+
+        webhooks = [new_webhook(), new_webhook()]
         server.ids = {
             "feed_token": [feed_token_of(me)],
             "interview_id": [i["id"] for i in kept],
             "followup_id": [f["id"] for i in kept for f in i["followups"]] + [custom.json()["id"]],
             "token_id": [spare["id"]],
+            "webhook_id": [w["id"] for w in webhooks],
         }
-        server.doomed = {"interview_id": [i["id"] for i in doomed], "token_id": [spare["id"]]}
+        server.doomed = {
+            "interview_id": [i["id"] for i in doomed],
+            "token_id": [spare["id"]],
+            "webhook_id": [webhooks[1]["id"]],
+        }
 
 
 @pytest.fixture(scope="module")

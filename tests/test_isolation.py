@@ -74,12 +74,20 @@ async def alice_with_an_interview(client: httpx.AsyncClient) -> Alice:
         headers=headers,
     )
     assert custom.status_code == 201, custom.text
+    # A public address literal: saving it needs no DNS.
+    webhook = await client.post(
+        "/api/v1/webhooks",
+        json={"url": "https://93.184.215.14/hook", "events": ["followup.sent"]},
+        headers=headers,
+    )
+    assert webhook.status_code == 201, webhook.text
     return Alice(
         headers=headers,
         ids={
             "interview_id": interview["id"],
             "followup_id": interview["followups"][0]["id"],
             "token_id": token["id"],
+            "webhook_id": webhook.json()["id"],
         },
     )
 
@@ -102,7 +110,15 @@ async def everything_of(client: httpx.AsyncClient, alice: Alice) -> dict[str, An
         one = await client.get(f"/api/v1/followups/{followup['id']}", headers=alice.headers)
         assert one.status_code == 200, one.text
         seen[f"followup {followup['id']}"] = (one.json(), one.headers["etag"])
-    for path in ("/api/v1/interviews", "/api/v1/followups", "/api/v1/tokens", "/api/v1/me"):
+    webhook = f"/api/v1/webhooks/{alice.ids['webhook_id']}/deliveries"
+    for path in (
+        "/api/v1/interviews",
+        "/api/v1/followups",
+        "/api/v1/tokens",
+        "/api/v1/me",
+        "/api/v1/webhooks",
+        webhook,
+    ):
         listed = await client.get(path, headers=alice.headers)
         assert listed.status_code == 200, listed.text
         seen[path] = listed.json()

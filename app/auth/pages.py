@@ -1,4 +1,5 @@
-"""The Settings page: profile, time zone, policy, templates and API tokens, as one shell."""
+"""The Settings page: profile, time zone, policy, templates, API tokens and webhooks, as one
+shell."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from app.followups import drafts
 from app.reminders import service as reminders
 from app.web.htmx import VARY
 from app.web.templating import render
+from app.webhooks.router import webhooks_context
 
 router = APIRouter(include_in_schema=False)
 
@@ -52,6 +54,7 @@ async def settings_page(request: Request, session: SessionDep, user: CurrentUser
         tokens=tokens,
         failed=await reminders.failed_deliveries(session, user=user),
         email_on=bool(settings.smtp_host),
+        **(await webhooks_context(session, user)),
         **settings_context(profile.to_read(user, settings)),
     )
 

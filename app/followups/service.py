@@ -18,6 +18,8 @@ from app.followups.schedule import Kind, Status
 from app.followups.schemas import FollowupCreate, FollowupRead, FollowupUpdate, SettableStatus
 from app.interviews import repository as interviews
 from app.interviews.models import Interview, Person
+from app.webhooks import service as webhooks
+from app.webhooks.schemas import Event
 from app.wire import Page, check_if_match, decode_cursor, encode_cursor, strong_etag
 
 SUBJECT_MAX, BODY_MAX = 300, 20000
@@ -290,6 +292,7 @@ async def update(
     fields = patch.model_fields_set
     interview, people, rows = await _interview_bundle(session, user, row.interview_id)
     row = next(r for r in rows if r.id == row.id)
+    was_sent = row.status == Status.SENT
     create_second = _set_status(row, patch, outcome=interview.outcome, now=now)
 
     if fields & {"not_before", "due_at"}:
@@ -308,6 +311,14 @@ async def update(
     ):
         session.add(added)
     await session.flush()
+    if row.status == Status.SENT and not was_sent:
+        await webhooks.emit(
+            session,
+            user_id=user.id,
+            event=Event.FOLLOWUP_SENT,
+            data=webhooks.followup_data(row, company=interview.company, role=interview.role),
+            now=now,
+        )
     return row
 
 

@@ -21,6 +21,8 @@ from app.interviews.schemas import (
     PersonIn,
     PersonRead,
 )
+from app.webhooks import service as webhooks
+from app.webhooks.schemas import Event
 from app.wire import Page, check_if_match, decode_cursor, encode_cursor, strong_etag
 
 # PATCH null on these puts back their default; on the required ones it is a 422.
@@ -117,6 +119,13 @@ async def create(
     await session.flush()
     session.add_all(rows)
     await session.flush()
+    await webhooks.emit(
+        session,
+        user_id=user.id,
+        event=Event.INTERVIEW_CREATED,
+        data=webhooks.interview_data(interview),
+        now=now,
+    )
     return interview, people, rows
 
 
@@ -139,6 +148,7 @@ async def update(
     interview, people, rows = await get(session, user=user, interview_id=interview_id)
     check_if_match(if_match, etag(to_read((interview, people, rows), now)))
     fields = patch.model_fields_set
+    previous_outcome = interview.outcome
     for name in _PLAIN_FIELDS:
         if name not in fields:
             continue
@@ -157,6 +167,14 @@ async def update(
         session.add(added)
         rows.append(added)
     await session.flush()
+    if interview.outcome != previous_outcome:
+        await webhooks.emit(
+            session,
+            user_id=user.id,
+            event=Event.INTERVIEW_OUTCOME_CHANGED,
+            data=webhooks.interview_data(interview, previous_outcome=previous_outcome),
+            now=now,
+        )
     return interview, people, rows
 
 

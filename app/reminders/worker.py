@@ -1,4 +1,5 @@
-"""The worker: enqueue what is due, then claim outbox rows and deliver them over SMTP."""
+"""The worker: enqueue what is due, then claim outbox rows and deliver them over SMTP, and
+webhook deliveries over HTTP (app/webhooks/deliver.py)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,15 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import IO
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker, sqlite_file
 from app.reminders import mail, repository, service
 from app.reminders.models import Outbox
+from app.webhooks import addresses, deliver
+from app.webhooks import service as webhooks
 
 log = logging.getLogger("followup.worker")
 
@@ -54,6 +58,7 @@ class RoundResult:
     retrying: int = 0
     failed: int = 0
     statuses: list[str] = field(default_factory=list)
+    webhooks: deliver.DeliveryRound = field(default_factory=deliver.DeliveryRound)
 
 
 def message_for(config: mail.MailConfig, row: Outbox) -> EmailMessage:
@@ -73,30 +78,50 @@ class Worker:
     def __init__(
         self,
         settings: Settings,
-        config: mail.MailConfig,
+        config: mail.MailConfig | None,
         sessionmaker: async_sessionmaker[AsyncSession],
         *,
         sender: Sender = mail.send,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        webhook_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.settings = settings
         self.config = config
         self.sessionmaker = sessionmaker
         self.sender = sender
         self.clock = clock
-        self.stopping = False
+        self._stopping = False
+        self.webhooks = deliver.Deliverer(
+            sessionmaker,
+            allow=addresses.parse_allow(settings.webhook_allow),
+            backoff=backoff,
+            transport=webhook_transport,
+        )
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    @stopping.setter
+    def stopping(self, value: bool) -> None:
+        self._stopping = value
+        self.webhooks.stopping = value
 
     async def enqueue(self, now: datetime) -> int:
         async with self.sessionmaker.begin() as session:
-            count = await service.enqueue_due_digests(session, settings=self.settings, now=now)
-            count += await service.enqueue_due_now(session, settings=self.settings, now=now)
+            count = 0
+            if self.config is not None:
+                count += await service.enqueue_due_digests(session, settings=self.settings, now=now)
+                count += await service.enqueue_due_now(session, settings=self.settings, now=now)
+            count += await webhooks.enqueue_due_events(session, now=now)
         return count
 
     async def run_once(self, now: datetime | None = None) -> RoundResult:
         """One round: enqueue what is due, then deliver every due row, batch by batch.
         `now` fixes the round's time (tests); by default each batch reads the clock."""
         result = RoundResult(enqueued=await self.enqueue(now or self.clock()))
-        while not self.stopping:
+        # Without SMTP (email off) mail stays in the outbox; webhooks are still delivered.
+        while not self.stopping and self.config is not None:
             at = now or self.clock()
             async with self.sessionmaker.begin() as session:
                 rows = await repository.claim(
@@ -105,6 +130,8 @@ class Worker:
             if not rows:
                 break
             await self._deliver(rows, at, result)
+        # Then webhooks: their own claim loop, same round, same SKIP LOCKED discipline.
+        result.webhooks = await self.webhooks.run_once(now, self.clock)
         return result
 
     async def _deliver(self, rows: list[Outbox], now: datetime, result: RoundResult) -> None:
@@ -141,6 +168,7 @@ class Worker:
     async def _send_one(
         self, row: Outbox, now: datetime
     ) -> tuple[str, str | None, dict[str, object]]:
+        assert self.config is not None  # only claimed when email is on
         try:
             await self.sender(self.config, message_for(self.config, row))
         except mail.PermanentMailError as error:
@@ -206,7 +234,9 @@ def acquire_sqlite_lock(database_url: str) -> IO[str] | None:
     return handle
 
 
-async def run(settings: Settings, config: mail.MailConfig, *, once: bool, interval: float) -> int:
+async def run(
+    settings: Settings, config: mail.MailConfig | None, *, once: bool, interval: float
+) -> int:
     engine = create_engine(settings.database_url)
     lock = None
     try:

@@ -1,0 +1,1 @@
+"""Webhooks: signed HTTP notifications of follow-up and interview events."""

@@ -1,0 +1,170 @@
+"""Queries for webhooks and their deliveries; user-owned reads are filtered by their owner."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.followups.models import Followup
+from app.interviews.models import Interview
+from app.webhooks.models import Webhook, WebhookDelivery
+
+PENDING, SENDING, DELIVERED, FAILED = "pending", "sending", "delivered", "failed"
+
+
+async def list_of(session: AsyncSession, user_id: uuid.UUID) -> list[Webhook]:
+    result = await session.scalars(
+        select(Webhook).where(Webhook.user_id == user_id).order_by(Webhook.created_at, Webhook.id)
+    )
+    return list(result)
+
+
+async def get(session: AsyncSession, user_id: uuid.UUID, webhook_id: uuid.UUID) -> Webhook | None:
+    result = await session.scalar(
+        select(Webhook).where(Webhook.user_id == user_id, Webhook.id == webhook_id)
+    )
+    return result
+
+
+async def remove(session: AsyncSession, user_id: uuid.UUID, webhook_id: uuid.UUID) -> bool:
+    deleted = await session.scalar(
+        delete(Webhook)
+        .where(Webhook.user_id == user_id, Webhook.id == webhook_id)
+        .returning(Webhook.id)
+    )
+    return deleted is not None
+
+
+async def page_of_webhooks(
+    session: AsyncSession, *, after: uuid.UUID | None, limit: int
+) -> list[Webhook]:
+    """Every user's webhooks, a page at a time (keyset on id), for the worker."""
+    query = select(Webhook)
+    if after is not None:
+        query = query.where(Webhook.id > after)
+    return list(await session.scalars(query.order_by(Webhook.id).limit(limit)))
+
+
+async def followups_crossing(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    column: Any,
+    since: datetime,
+    now: datetime,
+    limit: int,
+) -> list[tuple[Followup, str, str]]:
+    """Scheduled follow-ups whose `column` (not_before or due_at) passed in (since, now]."""
+    rows = await session.execute(
+        select(Followup, Interview.company, Interview.role)
+        .join(Interview, Interview.id == Followup.interview_id)
+        .where(
+            Followup.user_id == user_id,
+            Followup.status == "scheduled",
+            column > since,
+            column <= now,
+        )
+        .order_by(column, Followup.id)
+        .limit(limit)
+    )
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+async def insert_ignoring_duplicate(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """Insert a delivery unless this webhook already has this event; True when inserted."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(WebhookDelivery)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["user_id", "webhook_id", "event_id"])
+        .returning(WebhookDelivery.id)
+    )
+    return (await session.scalar(statement)) is not None
+
+
+def _claimable(now: datetime) -> Any:
+    return or_(
+        and_(WebhookDelivery.status == PENDING, WebhookDelivery.due_at <= now),
+        # A worker that died mid-delivery left these: the claim has run out.
+        and_(WebhookDelivery.status == SENDING, WebhookDelivery.claimed_until < now),
+    )
+
+
+async def claim(
+    session: AsyncSession, *, now: datetime, claimed_until: datetime, limit: int
+) -> list[tuple[WebhookDelivery, Webhook]]:
+    """Lock up to `limit` due deliveries (skipping rows other workers hold), mark them sending."""
+    ids = list(
+        await session.scalars(
+            select(WebhookDelivery.id)
+            .where(_claimable(now))
+            .order_by(WebhookDelivery.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not ids:
+        return []
+    await session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(ids))
+        .values(
+            status=SENDING,
+            claimed_until=claimed_until,
+            attempts=WebhookDelivery.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    rows = await session.execute(
+        select(WebhookDelivery, Webhook)
+        .join(
+            Webhook,
+            and_(
+                Webhook.id == WebhookDelivery.webhook_id,
+                Webhook.user_id == WebhookDelivery.user_id,
+            ),
+        )
+        .where(WebhookDelivery.id.in_(ids))
+        .execution_options(populate_existing=True)
+    )
+    return sorted(((r[0], r[1]) for r in rows), key=lambda pair: pair[0].due_at)
+
+
+async def mark(session: AsyncSession, delivery_id: uuid.UUID, **values: Any) -> None:
+    await session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def release(session: AsyncSession, delivery_ids: Sequence[uuid.UUID]) -> None:
+    """Give back claimed rows not attempted (stopping early): not counted as an attempt."""
+    if delivery_ids:
+        await session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(delivery_ids), WebhookDelivery.status == SENDING)
+            .values(status=PENDING, claimed_until=None, attempts=WebhookDelivery.attempts - 1)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def deliveries_of(
+    session: AsyncSession, user_id: uuid.UUID, webhook_id: uuid.UUID, *, limit: int
+) -> list[WebhookDelivery]:
+    """A webhook's deliveries, newest first."""
+    result = await session.scalars(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.user_id == user_id, WebhookDelivery.webhook_id == webhook_id)
+        .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
+        .limit(limit)
+    )
+    return list(result)
