@@ -1,0 +1,129 @@
+"""`followup worker` (no --once) stops cleanly on SIGTERM: exit 0, nothing lost or doubled."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import func, insert, select
+
+from app.auth.repository import user_by_email
+from app.reminders.models import Outbox
+from tests.conftest import client_of, make_settings, migrate, register
+from tests.reminders.conftest import SmtpServer
+from tests.reminders.test_worker import _followup_command
+
+ROWS = 2000
+
+
+async def test_sigterm_stops_the_worker_with_nothing_lost_or_doubled(
+    smtp: SmtpServer, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'sigterm.db'}"
+    migrate(url)
+    from app.main import create_app
+
+    app = create_app(make_settings(url))
+    try:
+        async with client_of(app) as client:
+            await register(client)
+        now = datetime.now(UTC)
+        async with app.state.sessionmaker.begin() as session:
+            user = await user_by_email(session, "jane@example.com")
+            assert user is not None
+            await session.execute(
+                insert(Outbox),
+                [
+                    {
+                        "id": uuid.uuid4(),
+                        "user_id": user.id,
+                        "kind": "test",
+                        "dedupe_key": f"test:{n}",
+                        "payload": {
+                            "to": "jane@example.com",
+                            "to_name": "Jane Doe",
+                            "subject": f"Delivery {n}",
+                            "text": f"Delivery {n}",
+                            "html": f"<p>Delivery {n}</p>",
+                            "message_id": f"<sigterm-{n}@followup.test>",
+                        },
+                        "due_at": now,
+                        "status": "pending",
+                        "attempts": 0,
+                        "created_at": now,
+                    }
+                    for n in range(ROWS)
+                ],
+            )
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "SECRET_KEY": "test-secret",
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(smtp.port),
+            "SMTP_FROM": "followup@example.com",
+            "SMTP_STARTTLS": "false",
+        }
+        process = await asyncio.create_subprocess_exec(
+            *_followup_command(),
+            "worker",
+            "--interval",
+            "1",
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            # Mid-batch: it has sent some of what it claimed, not all.
+            deadline = time.monotonic() + 30
+            while len(smtp.handler.received) < 150 and time.monotonic() < deadline:
+                assert process.returncode is None
+                await asyncio.sleep(0.02)
+            assert len(smtp.handler.received) >= 150
+            signalled = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            _, err = await asyncio.wait_for(process.communicate(), timeout=10)
+            stderr = err.decode()
+            took = time.monotonic() - signalled
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        assert process.returncode == 0, stderr
+        assert took < 5
+        assert '"event": "stopped"' in stderr
+
+        ids = Counter(str(r.message["Message-ID"]) for r in smtp.handler.received)
+        async with app.state.sessionmaker() as session:
+            statuses = dict(
+                (
+                    await session.execute(
+                        select(Outbox.status, func.count()).group_by(Outbox.status)
+                    )
+                ).all()
+            )
+            pending_attempts = set(
+                await session.scalars(
+                    select(Outbox.attempts).where(Outbox.status == "pending").distinct()
+                )
+            )
+        sent, pending = statuses.get("sent", 0), statuses.get("pending", 0)
+        print(
+            f"\nSIGTERM after {len(ids)} sent, exit in {took:.2f} s: sent {sent}, "
+            f"pending {pending}, duplicates {sum(ids.values()) - len(ids)}, "
+            f"lost {ROWS - sent - pending}"
+        )
+        assert set(statuses) <= {"sent", "pending"}  # nothing left claimed ("sending")
+        assert max(ids.values()) == 1  # none twice
+        assert sent == len(ids) and sent + pending == ROWS  # none lost
+        assert pending > 0 and pending_attempts <= {0}  # given back, not counted as tries
+    finally:
+        await app.state.engine.dispose()
