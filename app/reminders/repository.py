@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import queue
 from app.auth.models import User, WebSession
 from app.followups.models import Followup
 from app.interviews.models import Interview
@@ -102,35 +103,13 @@ async def insert_ignoring_duplicate(session: AsyncSession, values: dict[str, Any
     return (await session.scalar(statement)) is not None
 
 
-def _claimable(now: datetime) -> Any:
-    return or_(
-        and_(Outbox.status == PENDING, Outbox.due_at <= now),
-        # A worker that died mid-send left these: the claim has run out.
-        and_(Outbox.status == SENDING, Outbox.claimed_until < now),
-    )
-
-
 async def claim(
     session: AsyncSession, *, now: datetime, claimed_until: datetime, limit: int
 ) -> list[Outbox]:
     """Lock up to `limit` due rows (skipping rows other workers hold) and mark them sending."""
-    ids = list(
-        await session.scalars(
-            select(Outbox.id)
-            .where(_claimable(now))
-            .order_by(Outbox.due_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    )
+    ids = await queue.claim_ids(session, Outbox, now=now, claimed_until=claimed_until, limit=limit)
     if not ids:
         return []
-    await session.execute(
-        update(Outbox)
-        .where(Outbox.id.in_(ids))
-        .values(status=SENDING, claimed_until=claimed_until, attempts=Outbox.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
     rows = await session.scalars(
         select(Outbox).where(Outbox.id.in_(ids)).execution_options(populate_existing=True)
     )
@@ -138,23 +117,11 @@ async def claim(
 
 
 async def mark(session: AsyncSession, outbox_id: uuid.UUID, **values: Any) -> None:
-    await session.execute(
-        update(Outbox)
-        .where(Outbox.id == outbox_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    await queue.mark(session, Outbox, outbox_id, **values)
 
 
 async def release(session: AsyncSession, outbox_ids: Sequence[uuid.UUID]) -> None:
-    """Give back claimed rows not attempted (stopping early): not counted as an attempt."""
-    if outbox_ids:
-        await session.execute(
-            update(Outbox)
-            .where(Outbox.id.in_(outbox_ids), Outbox.status == SENDING)
-            .values(status=PENDING, claimed_until=None, attempts=Outbox.attempts - 1)
-            .execution_options(synchronize_session=False)
-        )
+    await queue.release(session, Outbox, outbox_ids)
 
 
 async def outbox_of(session: AsyncSession, user_id: uuid.UUID) -> list[Outbox]:

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import queue
 from app.followups.models import Followup
 from app.interviews.models import Interview
 from app.webhooks.models import Webhook, WebhookDelivery
@@ -89,39 +90,15 @@ async def insert_ignoring_duplicate(session: AsyncSession, values: dict[str, Any
     return (await session.scalar(statement)) is not None
 
 
-def _claimable(now: datetime) -> Any:
-    return or_(
-        and_(WebhookDelivery.status == PENDING, WebhookDelivery.due_at <= now),
-        # A worker that died mid-delivery left these: the claim has run out.
-        and_(WebhookDelivery.status == SENDING, WebhookDelivery.claimed_until < now),
-    )
-
-
 async def claim(
     session: AsyncSession, *, now: datetime, claimed_until: datetime, limit: int
 ) -> list[tuple[WebhookDelivery, Webhook]]:
     """Lock up to `limit` due deliveries (skipping rows other workers hold), mark them sending."""
-    ids = list(
-        await session.scalars(
-            select(WebhookDelivery.id)
-            .where(_claimable(now))
-            .order_by(WebhookDelivery.due_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
+    ids = await queue.claim_ids(
+        session, WebhookDelivery, now=now, claimed_until=claimed_until, limit=limit
     )
     if not ids:
         return []
-    await session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id.in_(ids))
-        .values(
-            status=SENDING,
-            claimed_until=claimed_until,
-            attempts=WebhookDelivery.attempts + 1,
-        )
-        .execution_options(synchronize_session=False)
-    )
     rows = await session.execute(
         select(WebhookDelivery, Webhook)
         .join(
@@ -138,23 +115,11 @@ async def claim(
 
 
 async def mark(session: AsyncSession, delivery_id: uuid.UUID, **values: Any) -> None:
-    await session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    await queue.mark(session, WebhookDelivery, delivery_id, **values)
 
 
 async def release(session: AsyncSession, delivery_ids: Sequence[uuid.UUID]) -> None:
-    """Give back claimed rows not attempted (stopping early): not counted as an attempt."""
-    if delivery_ids:
-        await session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(delivery_ids), WebhookDelivery.status == SENDING)
-            .values(status=PENDING, claimed_until=None, attempts=WebhookDelivery.attempts - 1)
-            .execution_options(synchronize_session=False)
-        )
+    await queue.release(session, WebhookDelivery, delivery_ids)
 
 
 async def deliveries_of(

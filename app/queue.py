@@ -1,0 +1,65 @@
+"""Delivery queues (the email outbox, webhook deliveries): claim due rows with SKIP LOCKED,
+record what happened to each, give back what was not attempted.
+
+A queue table has `id`, `status`, `due_at`, `claimed_until` and `attempts`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+PENDING, SENDING = "pending", "sending"
+
+
+async def claim_ids(
+    session: AsyncSession, table: Any, *, now: datetime, claimed_until: datetime, limit: int
+) -> list[uuid.UUID]:
+    """Lock up to `limit` due rows (skipping rows other workers hold) and mark them sending.
+
+    A row whose claim has run out (its worker died mid-send) is due again."""
+    claimable = or_(
+        and_(table.status == PENDING, table.due_at <= now),
+        and_(table.status == SENDING, table.claimed_until < now),
+    )
+    ids = list(
+        await session.scalars(
+            select(table.id)
+            .where(claimable)
+            .order_by(table.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if ids:
+        await session.execute(
+            update(table)
+            .where(table.id.in_(ids))
+            .values(status=SENDING, claimed_until=claimed_until, attempts=table.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+    return ids
+
+
+async def mark(session: AsyncSession, table: Any, row_id: uuid.UUID, **values: Any) -> None:
+    await session.execute(
+        update(table)
+        .where(table.id == row_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def release(session: AsyncSession, table: Any, row_ids: Sequence[uuid.UUID]) -> None:
+    """Give back claimed rows not attempted (stopping early): not counted as an attempt."""
+    if row_ids:
+        await session.execute(
+            update(table)
+            .where(table.id.in_(row_ids), table.status == SENDING)
+            .values(status=PENDING, claimed_until=None, attempts=table.attempts - 1)
+            .execution_options(synchronize_session=False)
+        )
