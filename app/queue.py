@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 PENDING, SENDING = "pending", "sending"
@@ -63,3 +64,20 @@ async def release(session: AsyncSession, table: Any, row_ids: Sequence[uuid.UUID
             .values(status=PENDING, claimed_until=None, attempts=table.attempts - 1)
             .execution_options(synchronize_session=False)
         )
+
+
+async def insert_unless_present(
+    session: AsyncSession, table: Any, values: dict[str, Any], *, unique: Sequence[str]
+) -> bool:
+    """Insert a row unless one with the same `unique` columns exists; True when inserted.
+
+    Atomic on both databases, so concurrent workers enqueue a thing at most once."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=list(unique))
+        .returning(table.id)
+    )
+    return (await session.scalar(statement)) is not None

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import queue
@@ -92,15 +91,9 @@ async def thank_yous_became_due(
 
 async def insert_ignoring_duplicate(session: AsyncSession, values: dict[str, Any]) -> bool:
     """Insert an outbox row unless (user_id, dedupe_key) exists; True when inserted."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(Outbox)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["user_id", "dedupe_key"])
-        .returning(Outbox.id)
+    return await queue.insert_unless_present(
+        session, Outbox, values, unique=["user_id", "dedupe_key"]
     )
-    return (await session.scalar(statement)) is not None
 
 
 async def claim(

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import queue
@@ -79,15 +78,9 @@ async def followups_crossing(
 
 async def insert_ignoring_duplicate(session: AsyncSession, values: dict[str, Any]) -> bool:
     """Insert a delivery unless this webhook already has this event; True when inserted."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(WebhookDelivery)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["user_id", "webhook_id", "event_id"])
-        .returning(WebhookDelivery.id)
+    return await queue.insert_unless_present(
+        session, WebhookDelivery, values, unique=["user_id", "webhook_id", "event_id"]
     )
-    return (await session.scalar(statement)) is not None
 
 
 async def claim(
