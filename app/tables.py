@@ -3,6 +3,7 @@
 from app.auth.models import ApiToken, Invite, User, WebSession
 from app.db import Base
 from app.followups.models import Followup
+from app.group.models import GroupTemplate, InstanceSettings
 from app.idempotency import IdempotencyKey
 from app.interviews.models import Interview, Person
 from app.reminders.models import Outbox, PasswordReset
@@ -13,7 +14,9 @@ metadata = Base.metadata
 __all__ = [
     "ApiToken",
     "Followup",
+    "GroupTemplate",
     "IdempotencyKey",
+    "InstanceSettings",
     "Interview",
     "Invite",
     "Outbox",

@@ -50,6 +50,9 @@ class User(Base):
     daily_digest: Mapped[bool] = mapped_column(Boolean, default=True)
     due_now: Mapped[bool] = mapped_column(Boolean, default=False)
 
+    # What the group board shows of this member: "none" (default), "counts" or "companies".
+    board_sharing: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+
 
 class WebSession(Base):
     """A signed-in browser. Only a hash of the cookie's secret is stored."""
@@ -94,3 +97,5 @@ class Invite(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     used_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Who the admin meant it for ("Dana from the May cohort"); shown only to admins.
+    note: Mapped[str | None] = mapped_column(String(200))

@@ -45,4 +45,6 @@ class Followup(Base):
         UniqueConstraint("user_id", "interview_id", "plan_key"),
         Index(None, "user_id", "due_at", "id"),
         Index(None, "user_id", "status", "due_at", "id"),
+        # The group board's weekly counts: what a member sent in the last few weeks.
+        Index(None, "user_id", "sent_at"),
     )
