@@ -5,7 +5,7 @@ from __future__ import annotations
 from logging.config import fileConfig
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import create_engine, pool, text
 
 from app.config import Settings
 from app.db import install_sqlite_pragmas, sqlite_file, sync_url
@@ -16,6 +16,10 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 url = config.attributes.get("database_url") or Settings().database_url
+
+# Several app replicas (and workers) may start at once against one Postgres: the first to
+# take this transaction-scoped lock migrates, the others wait and then find nothing to do.
+MIGRATION_LOCK = 0x466F6C6C6F777570  # "Followup"
 
 
 def run_migrations_offline() -> None:
@@ -45,7 +49,15 @@ def run_migrations_online() -> None:
             compare_type=True,
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                )
+            migration_context = context.get_context()
+            # Read under the lock, so the caller can tell whether this process migrated.
+            config.attributes["revision_before"] = migration_context.get_current_revision()
             context.run_migrations()
+            config.attributes["revision_after"] = migration_context.get_current_revision()
 
 
 if context.is_offline_mode():

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -29,10 +30,14 @@ def alembic_config(database_url: str) -> object:
     return config
 
 
-def migrate(settings: Settings) -> None:
+def migrate(settings: Settings) -> tuple[str | None, str | None]:
+    """Upgrades to head; returns the revision before and after, as read under the lock."""
     from alembic import command
 
-    command.upgrade(alembic_config(settings.database_url), "head")  # type: ignore[arg-type]
+    config = alembic_config(settings.database_url)
+    command.upgrade(config, "head")  # type: ignore[arg-type]
+    attributes = config.attributes  # type: ignore[attr-defined]
+    return attributes.get("revision_before"), attributes.get("revision_after")
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -52,10 +57,44 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _migrate(_args: argparse.Namespace, settings: Settings) -> int:
-    migrate(settings)
-    print("Database is up to date.")
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    if args.wait > 0:
+        _wait_for_database(settings, args.wait)
+    before, after = migrate(settings)
+    if before == after:
+        print(f"Database is up to date (revision {after}).")
+    else:
+        print(f"Database migrated from {before or 'empty'} to {after}.")
     return 0
+
+
+def _wait_for_database(settings: Settings, seconds: float) -> None:
+    """Retries until the database accepts connections (a container starting beside it)."""
+    import time
+
+    from sqlalchemy import create_engine, pool, text
+    from sqlalchemy.exc import OperationalError
+
+    from app.db import sqlite_file, sync_url
+
+    if sqlite_file(settings.database_url):
+        return  # an embedded file: nothing to wait for
+    engine = create_engine(sync_url(settings.database_url), poolclass=pool.NullPool)
+    deadline = time.monotonic() + seconds
+    try:
+        while True:
+            try:
+                with engine.connect() as connection:
+                    connection.execute(text("SELECT 1"))
+                return
+            except OperationalError:
+                if time.monotonic() >= deadline:
+                    raise SystemExit(
+                        f"The database did not answer within {seconds:g} s; check DATABASE_URL."
+                    ) from None
+                time.sleep(1)
+    finally:
+        engine.dispose()
 
 
 def _read_password() -> str:
@@ -210,14 +249,20 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument(
         "--forwarded-allow-ips",
-        default="127.0.0.1",
-        help="proxies trusted for X-Forwarded-For/Proto (default: 127.0.0.1)",
+        default=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        help="proxies trusted for X-Forwarded-For/Proto ($FORWARDED_ALLOW_IPS, else 127.0.0.1)",
     )
     serve.set_defaults(run=_serve)
 
-    commands.add_parser("migrate", help="apply migrations (alembic upgrade head)").set_defaults(
-        run=_migrate
+    migrate_command = commands.add_parser("migrate", help="apply migrations (alembic upgrade head)")
+    migrate_command.add_argument(
+        "--wait",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="wait up to this long for the database to accept connections",
     )
+    migrate_command.set_defaults(run=_migrate)
 
     user = commands.add_parser("user", help="manage accounts").add_subparsers(
         dest="user_command", required=True

@@ -4,6 +4,7 @@ over ASGI, and small factories for users and interviews."""
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import httpx
 import pytest
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from app.cli import alembic_config
 from app.config import Settings
@@ -172,3 +174,22 @@ async def create_interview(
 
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def empty_database(tmp_path: Path) -> Iterator[str]:
+    """A database of its own: a new SQLite file, or a new Postgres database beside the test one."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        yield f"sqlite:///{tmp_path}/migrations.db"
+        return
+    name = f"followup_migrations_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(sync_url(base), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
