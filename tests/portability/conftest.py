@@ -3,6 +3,7 @@ export documents and databases that ignore what may change (ids, export time).""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -136,6 +137,21 @@ async def seed_everything(client: httpx.AsyncClient, headers: Headers) -> None:
             )
 
 
+def _person_refs(people: list[dict[str, Any]]) -> Callable[[str | None], str | None]:
+    """A person id as the person's position; ids of people no longer listed, in turn."""
+    position = {p["id"]: n for n, p in enumerate(people)}
+    gone: dict[str, str] = {}
+
+    def person(ref: str | None) -> str | None:
+        if ref is None:
+            return None
+        if ref in position:
+            return f"person {position[ref]}"
+        return gone.setdefault(ref, f"removed person {len(gone)}")
+
+    return person
+
+
 def normalised(document: dict[str, Any]) -> dict[str, Any]:
     """The document without what an import may change: ids (people are referred to by their
     position instead) and `exported_at`. Follow-ups that share a `due_at` are sorted by
@@ -143,15 +159,7 @@ def normalised(document: dict[str, Any]) -> dict[str, Any]:
     result = {k: v for k, v in document.items() if k != "exported_at"}
     interviews = []
     for interview in document["interviews"]:
-        position = {p["id"]: n for n, p in enumerate(interview["people"])}
-        gone: dict[str, str] = {}
-
-        def person(ref: str | None) -> str | None:
-            if ref is None:
-                return None
-            if ref in position:
-                return f"person {position[ref]}"
-            return gone.setdefault(ref, f"removed person {len(gone)}")
+        person = _person_refs(interview["people"])
 
         followups = []
         for f in interview["followups"]:
