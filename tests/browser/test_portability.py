@@ -31,7 +31,7 @@ def test_a_csv_preview_shows_row_errors_and_a_good_file_imports_on_confirm(
     good.write_text(GOOD_CSV)
 
     page.get_by_label("CSV file", exact=True).set_input_files(str(bad))
-    page.get_by_role("button", name="Preview", exact=True).click()
+    page.get_by_role("button", name="Preview import", exact=True).click()
     preview = page.locator("#csv-preview")
     expect(preview).to_contain_text("1 row ready, 1 with errors")
     line_3 = page.locator("#csv-line-3")
@@ -41,7 +41,7 @@ def test_a_csv_preview_shows_row_errors_and_a_good_file_imports_on_confirm(
     expect(preview.get_by_role("button")).to_have_count(0)  # nothing to confirm
 
     page.get_by_label("CSV file", exact=True).set_input_files(str(good))
-    page.get_by_role("button", name="Preview", exact=True).click()
+    page.get_by_role("button", name="Preview import", exact=True).click()
     expect(preview).to_contain_text("2 rows ready")
     page.get_by_role("button", name="Import 2 interviews", exact=True).click()
     expect(preview).to_contain_text("Imported 2 interviews")
@@ -76,13 +76,13 @@ def test_an_export_file_imports_from_settings_and_the_download_link_gives_it(
     exported = tmp_path / "export.json"
     exported.write_text(json.dumps(document))
     page.get_by_label("Export file (.json)", exact=True).set_input_files(str(exported))
-    page.get_by_role("button", name="Import", exact=True).click()
+    page.get_by_role("button", name="Import export file", exact=True).click()
     expect(page.locator("#data-import-result")).to_contain_text("Imported 1 interview")
 
     broken = tmp_path / "broken.json"
     broken.write_text('{"format": ')
     page.get_by_label("Export file (.json)", exact=True).set_input_files(str(broken))
-    page.get_by_role("button", name="Import", exact=True).click()
+    page.get_by_role("button", name="Import export file", exact=True).click()
     expect(page.locator("#alerts")).to_contain_text("Malformed JSON")
     assert [i["company"] for i in api(page, "GET", "/api/v1/interviews")["items"]] == [
         "Imported Inc"
