@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from app.db import sqlite_file, sync_url
 
@@ -60,10 +61,14 @@ def backup(database_url: str, target: Path) -> str:
         partial.unlink(missing_ok=True)
         # One step (pages=-1) under one read transaction: a snapshot, whatever the app
         # writes meanwhile (WAL lets it go on writing).
-        with sqlite3.connect(source) as src, sqlite3.connect(partial) as dst:
-            src.backup(dst)
-        src.close()
-        dst.close()
+        try:
+            with sqlite3.connect(source) as src, sqlite3.connect(partial) as dst:
+                src.backup(dst)
+            src.close()
+            dst.close()
+        except sqlite3.Error as error:
+            partial.unlink(missing_ok=True)
+            raise BackupError(f"Could not write {target}: {error}.") from None
         os.replace(partial, target)  # a half-written file never carries the backup's name
         return f"Backed up {source} to {target} ({target.stat().st_size:,} bytes)."
     pg_dump = _tool("pg_dump")
@@ -89,6 +94,8 @@ def user_count(database_url: str) -> int:
             if not inspect(connection).has_table("users"):
                 return 0
             return int(connection.execute(text("SELECT count(*) FROM users")).scalar_one())
+    except OperationalError as error:
+        raise BackupError(f"Cannot open the database: {error.orig or error}".strip()) from None
     finally:
         engine.dispose()
 

@@ -31,9 +31,6 @@ SAMPLE = (
 )
 _DATE = re.compile(r"\d{4}-\d\d-\d\d")
 _TIME = re.compile(r"(\d{1,2}):(\d\d)")
-_PERSON = re.compile(
-    r"(?P<name>[^<>()]*?)\s*(?:<(?P<email>[^<>]*)>)?\s*(?:\((?P<role>[^()]*)\))?", re.DOTALL
-)
 _ROLES = ", ".join(role.value for role in Role)
 _TIMEZONES = frozenset(available_timezones())
 
@@ -44,21 +41,39 @@ class ParsedRow:
     create: InterviewCreate | None  # None when the row has errors
 
 
+def _person(piece: str) -> tuple[str, str | None, str | None] | None:
+    """`Name <email> (role)` as (name, email, role); None when it does not read so.
+    Parsed from the ends, in linear time whatever the cell holds."""
+    rest, email, role = piece.strip(), None, None
+    if rest.endswith(")") and "(" in rest:
+        rest, _, role = rest[:-1].rpartition("(")
+        rest = rest.rstrip()
+    if rest.endswith(">") and "<" in rest:
+        rest, _, email = rest[:-1].rpartition("<")
+    name = rest.strip()
+    if (
+        not name
+        or any(mark in name for mark in "<>()")
+        or any(mark in part for part in (email or "", role or "") for mark in "<>()")
+    ):
+        return None
+    return name, (email or "").strip() or None, role
+
+
 def _people(text: str) -> tuple[list[CsvPerson], list[str]]:
     people: list[CsvPerson] = []
     problems: list[str] = []
     pieces = [piece.strip() for piece in text.split(";")]
     for number, piece in enumerate([p for p in pieces if p], start=1):
-        match = _PERSON.fullmatch(piece)
-        if match is None or not match["name"].strip():
+        parsed = _person(piece)
+        if parsed is None:
             problems.append(
                 f"person {number}: write it as Name <email> (role), e.g. "
                 "Jane Doe <jane@example.com> (hiring_manager)"
             )
             continue
-        name = match["name"].strip()
-        email = (match["email"] or "").strip() or None
-        role = (match["role"] or "").strip().lower().replace(" ", "_").replace("-", "_") or None
+        name, email, raw_role = parsed
+        role = (raw_role or "").strip().lower().replace(" ", "_").replace("-", "_") or None
         people.append(CsvPerson(name=name, email=email, role=role))
         if role is None:
             problems.append(

@@ -142,6 +142,14 @@ def _plan_key_problem(row: ExportFollowup) -> str | None:
     return "must be `thank_you` or `thank_you:<person id>` for a thank-you"
 
 
+def _canonical(plan_key: str) -> str:
+    """One spelling per key: `thank_you:<id>` names the same person however the id is written."""
+    prefix = schedule.THANK_YOU_FALLBACK_KEY + ":"
+    if plan_key.startswith(prefix):
+        return prefix + str(uuid.UUID(plan_key.removeprefix(prefix)))
+    return plan_key
+
+
 def _interview_problems(index: int, interview: ExportInterview) -> list[tuple[Loc, str]]:
     """What the schemas cannot see: references between people and follow-ups."""
     at: Loc = ["body", "interviews", index]
@@ -161,11 +169,12 @@ def _interview_problems(index: int, interview: ExportInterview) -> list[tuple[Lo
         if problem is not None:
             problems.append(([*at, "followups", k, "plan_key"], problem))
         elif row.plan_key is not None:
-            if row.plan_key in plan_keys:
+            key = _canonical(row.plan_key)
+            if key in plan_keys:
                 problems.append(
                     ([*at, "followups", k, "plan_key"], "listed twice on this interview")
                 )
-            plan_keys.add(row.plan_key)
+            plan_keys.add(key)
     return problems
 
 

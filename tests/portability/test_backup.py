@@ -135,6 +135,24 @@ async def test_backup_of_postgres_without_pg_dump_on_the_path_exits_2_saying_so(
     assert not (tmp_path / "x.backup").exists()
 
 
+async def test_a_backup_into_a_missing_folder_or_a_restore_into_an_unreachable_server_says_so(
+    app: Any,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    if not POSTGRES:
+        nowhere = tmp_path / "no" / "such" / "folder" / "x.backup"
+        assert await followup(monkeypatch, database_url, "backup", str(nowhere)) == 1
+        assert f"Could not write {nowhere}" in capsys.readouterr().err
+    backup = tmp_path / "x.backup"
+    assert await followup(monkeypatch, database_url, "backup", str(backup)) == 0
+    unreachable = "postgresql://followup@127.0.0.1:1/followup"
+    assert await followup(monkeypatch, unreachable, "restore", str(backup)) == 1
+    assert "Cannot open the database" in capsys.readouterr().err
+
+
 @pytest.mark.skipif(POSTGRES, reason="SQLite's online backup; pg_dump reads one snapshot")
 def test_a_sqlite_backup_taken_while_the_app_writes_is_consistent(tmp_path: Path) -> None:
     """A writer adds an interview and its two people in one transaction, again and again,

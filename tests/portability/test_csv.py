@@ -165,3 +165,14 @@ async def test_the_preview_for_htmx_is_a_table_with_a_confirm_button_only_when_a
     )
     assert "date: is not a date in the calendar" in bad.text
     assert "Import 0" not in bad.text and 'hx-post="/api/v1/import/csv"' not in bad.text
+
+
+async def test_a_huge_people_cell_is_read_in_linear_time_and_refused_clearly(
+    client: httpx.AsyncClient, jane: Headers
+) -> None:
+    cell = " " * 120_000 + "<"
+    text = f'company,role,date,time,people\nAcme,Eng,2026-12-01,10:00,"{cell}"\n'
+    preview = await post_csv(client, jane, text, dry_run="true")
+    assert preview.status_code == 200
+    (error,) = preview.json()["rows"][0]["errors"]
+    assert error["column"] == "people" and "Name <email> (role)" in error["msg"]

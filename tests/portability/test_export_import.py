@@ -245,3 +245,32 @@ async def test_an_export_holds_only_your_own_data(client: httpx.AsyncClient, jan
     response = await client.get("/api/v1/export", headers=bob)
     assert response.json()["interviews"] == []
     assert "secret employer" not in response.text
+
+
+async def test_one_persons_thank_you_listed_twice_under_two_spellings_is_a_422(
+    client: httpx.AsyncClient, jane: Headers
+) -> None:
+    await create_interview(client, jane)
+    document = await export_of(client, jane)
+    interview = document["interviews"][0]
+    (thank_you,) = [f for f in interview["followups"] if f["kind"] == "thank_you"]
+    twin = {
+        **thank_you,
+        "plan_key": thank_you["plan_key"].upper().replace("THANK_YOU", "thank_you"),
+    }
+    interview["followups"].append(twin)
+    response = await import_into(client, jane, document)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == [
+        {
+            "loc": [
+                "body",
+                "interviews",
+                0,
+                "followups",
+                len(interview["followups"]) - 1,
+                "plan_key",
+            ],
+            "msg": "listed twice on this interview",
+        }
+    ]
