@@ -25,6 +25,8 @@ from app.errors import PROBLEM_TYPE, install_error_handlers, problems
 from app.followups.router import router as followups_router
 from app.interviews.pages import router as interview_pages_router
 from app.interviews.router import router as interviews_router
+from app.portability.pages import router as portability_pages_router
+from app.portability.router import router as portability_router
 from app.reminders.router import router as reminders_router
 from app.web.pages import router as pages_router
 from app.web.security import CrossSiteGuard, SecurityHeaders
@@ -59,6 +61,10 @@ TAGS = [
     {"name": "interviews", "description": "Interviews, the people met, and their outcome."},
     {"name": "followups", "description": "The emails to send: what is due, drafts, status."},
     {"name": "calendar", "description": "Your follow-ups in any calendar app."},
+    {
+        "name": "data",
+        "description": "All your data as one JSON document, back in, and interviews from CSV.",
+    },
     {"name": "health", "description": "For load balancers and container health checks."},
 ]
 
@@ -96,9 +102,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(calendar_router)
     app.include_router(reminders_router)
     app.include_router(webhooks_router)
+    app.include_router(portability_router)
     app.include_router(pages_router)
     app.include_router(interview_pages_router)
     app.include_router(settings_pages_router)
+    app.include_router(portability_pages_router)
 
     @app.get(
         "/healthz",

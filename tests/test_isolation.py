@@ -232,3 +232,26 @@ async def test_another_users_id_on_a_page_is_a_404_that_shows_nothing(
     assert response.status_code == 404, response.text
     assert "Acme Corp" not in response.text and "Ann Lee" not in response.text
     assert await everything_of(client, alice) == before
+
+
+async def test_an_export_holds_nothing_of_another_user_and_an_import_touches_only_its_account(
+    client: httpx.AsyncClient,
+) -> None:
+    alice = await alice_with_an_interview(client)
+    bob_headers = await bob(client)
+    await create_interview(client, bob_headers, company="Bob's own")
+    before = await everything_of(client, alice)
+
+    exported = await client.get("/api/v1/export", headers=bob_headers)
+    assert [i["company"] for i in exported.json()["interviews"]] == ["Bob's own"]
+    assert not any(value in exported.text for value in alice.ids.values())
+    # Bob's document names Alice's ids: the import still writes only into Bob's account.
+    document = exported.json()
+    document["interviews"][0]["id"] = alice.ids["interview_id"]
+    document["interviews"][0]["followups"][0]["id"] = alice.ids["followup_id"]
+    imported = await client.post(
+        "/api/v1/import", json=document, headers=bob_headers, params={"profile": "true"}
+    )
+    assert imported.status_code == 201, imported.text
+    assert alice.ids["interview_id"] not in imported.text
+    assert await everything_of(client, alice) == before
