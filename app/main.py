@@ -15,6 +15,8 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from app import __version__
+from app.admin.pages import router as admin_pages_router
+from app.admin.router import router as admin_router
 from app.auth.pages import router as settings_pages_router
 from app.auth.router import router as auth_router
 from app.auth.service import LoginThrottle
@@ -59,6 +61,7 @@ TAGS = [
     {"name": "interviews", "description": "Interviews, the people met, and their outcome."},
     {"name": "followups", "description": "The emails to send: what is due, drafts, status."},
     {"name": "calendar", "description": "Your follow-ups in any calendar app."},
+    {"name": "admin", "description": "Members and invites; admins only (403 to others)."},
     {"name": "health", "description": "For load balancers and container health checks."},
 ]
 
@@ -96,9 +99,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(calendar_router)
     app.include_router(reminders_router)
     app.include_router(webhooks_router)
+    app.include_router(admin_router)
     app.include_router(pages_router)
     app.include_router(interview_pages_router)
     app.include_router(settings_pages_router)
+    app.include_router(admin_pages_router)
 
     @app.get(
         "/healthz",

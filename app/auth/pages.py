@@ -32,6 +32,7 @@ SECTIONS = {
 # Answered to an htmx PATCH that targets none of the sections: only "Saved.".
 SAVED_ONLY = "settings/_saved.html"
 TOKENS = "settings/_tokens.html"
+ACCOUNT = "settings/_account.html"
 
 
 def settings_context(me: UserRead) -> dict[str, Any]:
