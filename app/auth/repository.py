@@ -124,5 +124,7 @@ async def any_other_user(session: AsyncSession, user_id: uuid.UUID) -> bool:
 
 
 async def delete_user(session: AsyncSession, user_id: uuid.UUID) -> None:
-    # Every user-owned table references users.id with ON DELETE CASCADE.
+    # Every user-owned table references users.id with ON DELETE CASCADE. Pending changes
+    # (a token's last_used_at) are written first: afterwards their rows are gone.
+    await session.flush()
     await session.execute(delete(User).where(User.id == user_id))
