@@ -1,5 +1,5 @@
 """The admin page and the Account section in a real browser: invite someone, see them join,
-deactivate them; change a password; delete an account."""
+hand them a password-reset link, deactivate them; change a password; delete an account."""
 
 from __future__ import annotations
 
@@ -59,6 +59,21 @@ def test_the_admin_invites_a_member_and_deactivates_them(
         expect(
             admin.get_by_role("list", name="Invites").get_by_text(re.compile("^Used"))
         ).to_be_visible()
+        row = admin.locator("li", has_text=dana.email)
+        row.get_by_role("button", name="Password-reset link").click()
+        reset = admin.get_by_label(re.compile("Password-reset link for Dana Member"))
+        expect(reset).to_have_value(re.compile(r"/reset-password\?token=[A-Za-z0-9_-]+$"))
+        reset_url = reset.input_value()
+
+        member.goto(reset_url)
+        member.get_by_label("New password").fill("dana's new passphrase")
+        member.get_by_role("button", name="Set password").click()
+        expect(member).to_have_url(re.compile(r"/login"))
+        member.get_by_label("Email", exact=True).fill(dana.email)
+        member.get_by_label("Password", exact=True).fill("dana's new passphrase")
+        member.get_by_role("button", name="Sign in", exact=True).click()
+        expect(member.get_by_role("heading", name="Today", exact=True)).to_be_visible()
+
         row = admin.locator("li", has_text=dana.email)
         row.get_by_role("button", name="Deactivate").click()
         expect(row.get_by_text("deactivated")).to_be_visible()
