@@ -156,23 +156,38 @@ def _user_add(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _make_invite(settings: Settings) -> str:
+async def _make_invite(settings: Settings, days: int, note: str | None) -> str:
     from app.auth import service
     from app.db import create_engine, create_sessionmaker
 
     engine = create_engine(settings.database_url)
     try:
         async with create_sessionmaker(engine).begin() as session:
-            return await service.create_invite(session, created_by=None, now=datetime.now(UTC))
+            _invite, code = await service.make_invite(
+                session, created_by=None, now=datetime.now(UTC), days=days, note=note
+            )
+            return code
     finally:
         await engine.dispose()
 
 
-def _invite(_args: argparse.Namespace, settings: Settings) -> int:
+def _invite(args: argparse.Namespace, settings: Settings) -> int:
+    from app.admin.schemas import InviteCreate
+
+    try:
+        data = InviteCreate(note=args.note, expires_in_days=args.expires_in_days)
+    except ValidationError as error:
+        for item in error.errors():
+            print(f"--{str(item['loc'][0]).replace('_', '-')}: {item['msg']}", file=sys.stderr)
+        return 2
     migrate(settings)
-    code = asyncio.run(_make_invite(settings))
+    code = asyncio.run(_make_invite(settings, data.expires_in_days, data.note))
+    days = data.expires_in_days
     print(f"{settings.base_url}/register?invite={code}")
-    print(f'(or register through the API with "invite_code": "{code}"; valid for 7 days, once)')
+    print(
+        f'(or register through the API with "invite_code": "{code}"; '
+        f"valid for {days} day{'s' if days != 1 else ''}, once)"
+    )
     return 0
 
 
@@ -301,7 +316,12 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("--admin", action="store_true", help="make the account an admin")
     add.set_defaults(run=_user_add)
 
-    commands.add_parser("invite", help="print a one-time invite link").set_defaults(run=_invite)
+    invite = commands.add_parser("invite", help="print a one-time invite link")
+    invite.add_argument("--note", help="who it is for (shown to admins in the invite list)")
+    invite.add_argument(
+        "--expires-in-days", type=int, default=7, help="how long it stays valid, 1-90 (default: 7)"
+    )
+    invite.set_defaults(run=_invite)
     commands.add_parser("openapi", help="print the OpenAPI document").set_defaults(run=_openapi)
 
     worker = commands.add_parser("worker", help="deliver reminder emails from the outbox")

@@ -15,6 +15,8 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from app import __version__
+from app.admin.pages import router as admin_pages_router
+from app.admin.router import router as admin_router
 from app.auth.pages import router as settings_pages_router
 from app.auth.router import router as auth_router
 from app.auth.service import LoginThrottle
@@ -65,6 +67,7 @@ TAGS = [
         "name": "data",
         "description": "All your data as one JSON document, back in, and interviews from CSV.",
     },
+    {"name": "admin", "description": "Members and invites; admins only (403 to others)."},
     {"name": "health", "description": "For load balancers and container health checks."},
 ]
 
@@ -107,6 +110,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(interview_pages_router)
     app.include_router(settings_pages_router)
     app.include_router(portability_pages_router)
+    app.include_router(admin_router)
+    app.include_router(admin_pages_router)
 
     @app.get(
         "/healthz",

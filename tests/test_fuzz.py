@@ -76,11 +76,25 @@ def csv_text(_context: Any, value: Any) -> bytes:
 
 
 # Path parameters the fuzzer sometimes points at objects that exist (see `_seed_data`).
-KNOWN_PARAMETERS = ("interview_id", "followup_id", "token_id", "feed_token", "webhook_id")
+KNOWN_PARAMETERS = (
+    "interview_id",
+    "followup_id",
+    "token_id",
+    "feed_token",
+    "webhook_id",
+    "user_id",
+    "invite_id",
+)
 KNOWN, CURRENT = "known-object-", "-current"
-# Operations that never answer 2xx to the fuzzer: it does not know a password that works,
-# nor a password-reset token (only the emailed link carries one; tests/reminders uses it).
-NEVER_SUCCEED = {"POST /api/v1/auth/login", "POST /api/v1/auth/password-reset/confirm"}
+# Operations that never answer 2xx to the fuzzer: it does not know a password that works
+# (to sign in, change the password or delete the account), nor a password-reset token
+# (only the emailed link carries one; tests/reminders and tests/admin use it).
+NEVER_SUCCEED = {
+    "POST /api/v1/auth/login",
+    "POST /api/v1/auth/password-reset/confirm",
+    "POST /api/v1/me/password",
+    "DELETE /api/v1/me",
+}
 STATUSES: defaultdict[str, set[int]] = defaultdict(set)
 
 
@@ -131,7 +145,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def _seed_data(server: FuzzServer) -> None:
-    """A user, a token, and interviews with people and follow-ups for the fuzzer to find."""
+    """A user (the admin), a token, interviews with people and follow-ups, members and
+    invites for the fuzzer to find."""
     with httpx.Client(base_url=server.base_url, trust_env=False, timeout=30) as client:
         registered = client.post(
             "/api/v1/auth/register",
@@ -175,17 +190,38 @@ def _seed_data(server: FuzzServer) -> None:
             return response.json()  # type: ignore[no-any-return]
 
         webhooks = [new_webhook(), new_webhook()]
+
+        def new_member(n: int) -> str:
+            response = client.post(
+                "/api/v1/auth/register",
+                json={"email": f"m{n}@example.com", "password": PASSWORD, "display_name": "M"},
+            )
+            assert response.status_code == 201, response.text
+            return response.json()["id"]  # type: ignore[no-any-return]
+
+        def new_invite() -> str:
+            response = client.post("/api/v1/admin/invites", json={}, headers=auth)
+            assert response.status_code == 201, response.text
+            return response.json()["id"]  # type: ignore[no-any-return]
+
+        # Never the fuzzer's own id: it could make a member admin, step down itself, and
+        # then every admin operation would answer 403 for the rest of the run.
+        members = [new_member(n) for n in range(2)]
+        invites = [new_invite() for _ in range(3)]
         server.ids = {
             "feed_token": [feed_token_of(me)],
             "interview_id": [i["id"] for i in kept],
             "followup_id": [f["id"] for i in kept for f in i["followups"]] + [custom.json()["id"]],
             "token_id": [spare["id"]],
             "webhook_id": [w["id"] for w in webhooks],
+            "user_id": members,
+            "invite_id": invites[:1],
         }
         server.doomed = {
             "interview_id": [i["id"] for i in doomed],
             "token_id": [spare["id"]],
             "webhook_id": [webhooks[1]["id"]],
+            "invite_id": invites[1:],
         }
 
 

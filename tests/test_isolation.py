@@ -1,4 +1,5 @@
-"""Isolation: on every route that takes an id, another user's id is a 404 that changes nothing.
+"""Isolation: on every route that takes an id, another user's id is a 404 that changes nothing
+(on the admin's routes, a member gets a 403 before any lookup, whoever's the id).
 
 The routes come from the app's own OpenAPI document, so a route added later is covered
 without anyone remembering to list it, and one with an id this file cannot fill fails."""
@@ -45,7 +46,11 @@ BODIES: dict[str, dict[str, Any]] = {
     "InterviewUpdate": {"notes": "x"},
     "FollowupUpdate": {"status": "sent"},
     "FollowupCreate": {"subject": "One more thing", "due_at": "2030-06-10T12:00:00Z"},
+    "MemberUpdate": {"is_active": False},
 }
+# Operations for admins only: Bob, a member, is refused them whatever the id (tests/admin
+# checks the boundary on every admin operation, with and without ids).
+ADMIN_PREFIX = "/api/v1/admin/"
 
 
 @dataclass
@@ -61,8 +66,9 @@ async def new_token(client: httpx.AsyncClient, email: str) -> dict[str, Any]:
 
 
 async def alice_with_an_interview(client: httpx.AsyncClient) -> Alice:
-    """Alice, her token, and an interview with people, generated and custom follow-ups."""
-    await register(client, "alice@example.com", "Alice Adams")
+    """Alice (the instance's admin), her token, an invite she made, and an interview with
+    people, generated and custom follow-ups."""
+    alice = await register(client, "alice@example.com", "Alice Adams")
     token = await new_token(client, "alice@example.com")
     headers = {"Authorization": f"Bearer {token['token']}"}
     # Far ahead, so nothing time-derived (`due_state`) moves while the test runs.
@@ -81,6 +87,8 @@ async def alice_with_an_interview(client: httpx.AsyncClient) -> Alice:
         headers=headers,
     )
     assert webhook.status_code == 201, webhook.text
+    invite = await client.post("/api/v1/admin/invites", json={}, headers=headers)
+    assert invite.status_code == 201, invite.text
     return Alice(
         headers=headers,
         ids={
@@ -88,6 +96,8 @@ async def alice_with_an_interview(client: httpx.AsyncClient) -> Alice:
             "followup_id": interview["followups"][0]["id"],
             "token_id": token["id"],
             "webhook_id": webhook.json()["id"],
+            "user_id": alice["id"],
+            "invite_id": invite.json()["id"],
         },
     )
 
@@ -118,6 +128,8 @@ async def everything_of(client: httpx.AsyncClient, alice: Alice) -> dict[str, An
         "/api/v1/me",
         "/api/v1/webhooks",
         webhook,
+        "/api/v1/admin/users",
+        "/api/v1/admin/invites",
     ):
         listed = await client.get(path, headers=alice.headers)
         assert listed.status_code == 200, listed.text
@@ -185,15 +197,16 @@ async def test_another_users_id_is_a_404_that_changes_nothing(
         method, with_ids(path, alice.ids, method), json=body, headers=headers
     )
 
-    assert response.status_code == 404, response.text
+    status = 403 if path.startswith(ADMIN_PREFIX) else 404
+    assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["status"] == 404
+    assert response.json()["status"] == status
     # Alice's id answers exactly like an id nobody has: nothing tells Bob it exists.
     unknown = {name: str(uuid.uuid4()) for name in alice.ids}
     nobodys = await client.request(
         method, with_ids(path, unknown, method), json=body, headers=headers
     )
-    assert (nobodys.status_code, nobodys.json()) == (404, response.json())
+    assert (nobodys.status_code, nobodys.json()) == (status, response.json())
 
     assert await everything_of(client, alice) == before
     assert (await client.get("/api/v1/me", headers=alice.headers)).status_code == 200

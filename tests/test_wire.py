@@ -165,7 +165,7 @@ async def test_a_body_that_is_not_utf_8_is_malformed_json(
     [
         ("OPTIONS", "/api/v1/interviews", "GET, POST"),
         ("PUT", "/api/v1/interviews/x", "DELETE, GET, PATCH"),
-        ("DELETE", "/api/v1/me", "GET, PATCH"),
+        ("PUT", "/api/v1/me", "DELETE, GET, PATCH"),
         ("PUT", "/api/v1/tokens", "GET, POST"),
     ],
 )

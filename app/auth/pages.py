@@ -3,10 +3,10 @@ shell."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import available_timezones
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.auth import profile
 from app.auth import service as auth
@@ -32,6 +32,7 @@ SECTIONS = {
 # Answered to an htmx PATCH that targets none of the sections: only "Saved.".
 SAVED_ONLY = "settings/_saved.html"
 TOKENS = "settings/_tokens.html"
+ACCOUNT = "settings/_account.html"
 
 
 def settings_context(me: UserRead) -> dict[str, Any]:
@@ -66,3 +67,11 @@ async def preview_templates(
     """Sample drafts from the templates as typed, saving nothing (never Jinja on user text)."""
     sample = profile.preview_drafts(user=user, templates=data.templates, now=now)
     return render(request, "settings/_preview.html", sample=sample, headers={"Vary": VARY})
+
+
+@router.get("/reset-password")
+async def reset_password_page(
+    request: Request, token: Annotated[str, Query(max_length=200)] = ""
+) -> Response:
+    """Where a password-reset link (emailed, or handed over by the admin) leads."""
+    return render(request, "auth/reset_password.html", token=token)

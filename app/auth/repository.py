@@ -95,3 +95,36 @@ async def delete_token(session: AsyncSession, user_id: uuid.UUID, token_id: uuid
 
 async def user_by_id(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id)
+
+
+async def delete_web_sessions(
+    session: AsyncSession, user_id: uuid.UUID, *, keep: str | None = None
+) -> None:
+    """End the user's web sessions, all of them or all but the one hashed `keep`."""
+    query = delete(WebSession).where(WebSession.user_id == user_id)
+    if keep is not None:
+        query = query.where(WebSession.id_hash != keep)
+    await session.execute(query)
+
+
+async def other_active_admins(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
+    """The other active admins, locked (on Postgres) so that two admins stepping down at
+    once cannot both see the other one and leave the instance with none."""
+    result = await session.scalars(
+        select(User.id)
+        .where(User.is_admin.is_(True), User.is_active.is_(True), User.id != user_id)
+        .order_by(User.id)
+        .with_for_update()
+    )
+    return list(result)
+
+
+async def any_other_user(session: AsyncSession, user_id: uuid.UUID) -> bool:
+    return bool(await session.scalar(select(exists().where(User.id != user_id))))
+
+
+async def delete_user(session: AsyncSession, user_id: uuid.UUID) -> None:
+    # Every user-owned table references users.id with ON DELETE CASCADE. Pending changes
+    # (a token's last_used_at) are written first: afterwards their rows are gone.
+    await session.flush()
+    await session.execute(delete(User).where(User.id == user_id))

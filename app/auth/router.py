@@ -10,11 +10,13 @@ from fastapi import APIRouter, Request, Response
 from app.auth import profile
 from app.auth import service as auth
 from app.auth.models import User
-from app.auth.pages import SAVED_ONLY, SECTIONS, TOKENS, settings_context
+from app.auth.pages import ACCOUNT, SAVED_ONLY, SECTIONS, TOKENS, settings_context
 from app.auth.schemas import (
+    AccountDelete,
     LoginIn,
     LoginOut,
     MeUpdate,
+    PasswordChange,
     RegisterIn,
     TokenCreate,
     TokenCreated,
@@ -303,3 +305,78 @@ async def update_me(
 def _me(request: Request, user: User) -> Response:
     read = profile.to_read(user, get_settings(request))
     return json_response(read, headers={"ETag": profile.etag(read)})
+
+
+@router.post(
+    "/me/password",
+    operation_id="change_password",
+    tags=["me"],
+    status_code=204,
+    response_class=Response,
+    responses=problems(401, 403, 422, 429),
+    summary="Change your password",
+    description="Needs the current password (a wrong one is a 422 naming `current_password`, "
+    "and counts as a failed sign-in: 429 when throttled). Every other web session of the "
+    "account ends; the one making the request, and API tokens, stay.",
+)
+async def change_password(
+    request: Request,
+    data: PasswordChange,
+    session: SessionDep,
+    user: CurrentUser,
+    now: Now,
+    htmx: HtmxDep,
+) -> Response:
+    await auth.change_password(
+        session,
+        user=user,
+        current_password=data.current_password,
+        new_password=data.new_password,
+        keep_session=getattr(request.state, "web_session", None),
+        throttle=request.app.state.login_throttle,
+        address=client_address(request),
+        now=now,
+    )
+    if not htmx.html:
+        return Response(status_code=204, headers={"Vary": VARY})
+    return render(
+        request,
+        ACCOUNT,
+        headers={"Vary": VARY},
+        password_changed=True,
+        **settings_context(profile.to_read(user, get_settings(request))),
+    )
+
+
+@router.delete(
+    "/me",
+    operation_id="delete_me",
+    tags=["me"],
+    status_code=204,
+    response_class=Response,
+    responses=problems(401, 403, 409, 422, 429),
+    summary="Delete your account and all its data",
+    description="Confirm with your password (a wrong one is a 422 naming `password`). Deletes "
+    "the account, its interviews, follow-ups, tokens, webhooks, sessions and everything else "
+    "it owns, at once and for good; download it first with `GET /api/v1/export`. The only "
+    "admin of an instance with other members gets a 409: make another member admin first.",
+)
+async def delete_me(
+    request: Request,
+    data: AccountDelete,
+    session: SessionDep,
+    user: CurrentUser,
+    htmx: HtmxDep,
+) -> Response:
+    await auth.delete_account(
+        session,
+        user=user,
+        password=data.password,
+        throttle=request.app.state.login_throttle,
+        address=client_address(request),
+    )
+    response = Response(status_code=204, headers={"Vary": VARY})
+    if htmx.request:
+        response.headers["HX-Redirect"] = "/login"
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+    return response

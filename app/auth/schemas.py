@@ -127,3 +127,14 @@ class TokenCreated(BaseModel):
     name: str
     created_at: Instant
     token: str = Field(description="The secret. Shown only in this response: store it now.")
+
+
+class PasswordChange(Input):
+    current_password: Annotated[str, Storable] = Field(max_length=1024)
+    new_password: Password = Field(examples=["a new long passphrase"])
+
+
+class AccountDelete(Input):
+    password: Annotated[str, Storable] = Field(
+        max_length=1024, description="Your current password, to confirm."
+    )

@@ -123,17 +123,34 @@ async def register(
 async def create_invite(
     session: AsyncSession, *, created_by: uuid.UUID | None, now: datetime
 ) -> str:
-    code = secrets.token_urlsafe(24)
-    session.add(
-        Invite(
-            code_hash=hash_secret(code),
-            created_by=created_by,
-            created_at=now,
-            expires_at=now + timedelta(days=INVITE_DAYS),
-        )
-    )
-    await session.flush()
+    _invite, code = await make_invite(session, created_by=created_by, now=now)
     return code
+
+
+async def make_invite(
+    session: AsyncSession,
+    *,
+    created_by: uuid.UUID | None,
+    now: datetime,
+    days: int = INVITE_DAYS,
+    note: str | None = None,
+) -> tuple[Invite, str]:
+    """A single-use invite valid `days` days; the code is returned once, only its hash kept."""
+    code = secrets.token_urlsafe(24)
+    invite = Invite(
+        code_hash=hash_secret(code),
+        created_by=created_by,
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+        note=note,
+    )
+    session.add(invite)
+    await session.flush()
+    return invite, code
+
+
+def invite_link(settings: Settings, code: str) -> str:
+    return f"{settings.base_url}/register?invite={code}"
 
 
 async def authenticate(
@@ -226,3 +243,53 @@ async def list_tokens(session: AsyncSession, *, user: User) -> list[ApiToken]:
 async def revoke_token(session: AsyncSession, *, user: User, token_id: uuid.UUID) -> None:
     if not await repository.delete_token(session, user.id, token_id):
         raise NotFound("No such token.")
+
+
+async def _check_password(
+    user: User, password: str, *, field: str, throttle: LoginThrottle, address: str
+) -> None:
+    """A 422 naming `field` unless `password` is the user's; failures count as failed
+    sign-ins, so a stolen session cannot guess the password faster than the login form."""
+    throttle.check(user.email, address)
+    if not await verify_password(user.password_hash, password):
+        throttle.failed(user.email, address)
+        raise Invalid(["body", field], "is not your current password")
+    throttle.succeeded(user.email)
+
+
+async def change_password(
+    session: AsyncSession,
+    *,
+    user: User,
+    current_password: str,
+    new_password: str,
+    keep_session: WebSession | None,
+    throttle: LoginThrottle,
+    address: str,
+    now: datetime,
+) -> None:
+    """Set a new password and end every other web session (`keep_session` stays)."""
+    await _check_password(
+        user, current_password, field="current_password", throttle=throttle, address=address
+    )
+    user.password_hash = await hash_password_async(new_password)
+    user.updated_at = now
+    await repository.delete_web_sessions(
+        session, user.id, keep=keep_session.id_hash if keep_session else None
+    )
+    await session.flush()
+
+
+async def delete_account(
+    session: AsyncSession, *, user: User, password: str, throttle: LoginThrottle, address: str
+) -> None:
+    """Delete the user and, by the foreign keys' cascades, every row that is theirs."""
+    await _check_password(user, password, field="password", throttle=throttle, address=address)
+    if user.is_admin and user.is_active:
+        others = await repository.other_active_admins(session, user.id)
+        if not others and await repository.any_other_user(session, user.id):
+            raise Conflict(
+                "You are the only admin and there are other members: "
+                "make another member admin first."
+            )
+    await repository.delete_user(session, user.id)

@@ -8,6 +8,7 @@ from app.deps import Now, SessionDep, SettingsDep
 from app.errors import problems
 from app.reminders import service
 from app.reminders.schemas import PasswordResetConfirm, PasswordResetIn
+from app.web.htmx import VARY, HtmxDep
 
 router = APIRouter(prefix="/api/v1", responses=problems(500))
 
@@ -46,7 +47,11 @@ async def request_password_reset(
     "the token. An unknown, used or expired token is a 422 naming `token`.",
 )
 async def confirm_password_reset(
-    data: PasswordResetConfirm, session: SessionDep, now: Now
+    data: PasswordResetConfirm, session: SessionDep, now: Now, htmx: HtmxDep
 ) -> Response:
     await service.reset_password(session, token=data.token, password=data.password, now=now)
-    return Response(status_code=204)
+    response = Response(status_code=204, headers={"Vary": VARY})
+    if htmx.request:
+        # The /reset-password page: on to signing in with the new password.
+        response.headers["HX-Redirect"] = "/login"
+    return response

@@ -199,38 +199,68 @@ async def request_password_reset(
     user = await auth_repository.user_by_email(session, email)
     if user is None or not user.is_active:
         return
+    await issue_password_reset(
+        session, settings=settings, user=user, now=now, valid_for=RESET_VALID_FOR, email=True
+    )
+
+
+@dataclass(frozen=True)
+class ResetLink:
+    link: str
+    expires_at: datetime
+
+
+async def issue_password_reset(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    user: User,
+    now: datetime,
+    valid_for: timedelta,
+    email: bool,
+    by_admin: bool = False,
+) -> ResetLink:
+    """A single-use reset link for `user`, emailed through the outbox when `email` is set."""
     token = secrets.token_urlsafe(32)
     reset = PasswordReset(
         user_id=user.id,
         token_hash=hash_secret(token),
         created_at=now,
-        expires_at=now + RESET_VALID_FOR,
+        expires_at=now + valid_for,
     )
     session.add(reset)
     await session.flush()
     link = f"{settings.base_url}/reset-password?token={token}"
-    text = (
-        f"Hello {user.display_name},\n\n"
-        "Someone (hopefully you) asked to reset your Followup password. "
-        "This link works once, for one hour:\n"
-        f"{link}\n\n"
-        "If it was not you, ignore this email: your password stays as it is.\n"
-    )
-    payload = _payload(
-        settings,
-        user,
-        subject="Reset your Followup password",
-        text=text,
-        html=mail.paragraphs_html(text),
-    )
-    await _enqueue(
-        session,
-        user=user,
-        kind="password_reset",
-        dedupe_key=f"password_reset:{reset.id}",
-        payload=payload,
-        now=now,
-    )
+    if email:
+        hours = round(valid_for.total_seconds() / 3600)
+        span = "one hour" if hours == 1 else f"{hours} hours"
+        who = (
+            "The admin of this Followup made a link for you to set a new password."
+            if by_admin
+            else "Someone (hopefully you) asked to reset your Followup password."
+        )
+        text = (
+            f"Hello {user.display_name},\n\n"
+            f"{who} This link works once, for {span}:\n"
+            f"{link}\n\n"
+            "If you did not expect it, ignore this email: your password stays as it is.\n"
+        )
+        payload = _payload(
+            settings,
+            user,
+            subject="Reset your Followup password",
+            text=text,
+            html=mail.paragraphs_html(text),
+        )
+        await _enqueue(
+            session,
+            user=user,
+            kind="password_reset",
+            dedupe_key=f"password_reset:{reset.id}",
+            payload=payload,
+            now=now,
+        )
+    return ResetLink(link=link, expires_at=reset.expires_at)
 
 
 async def reset_password(
