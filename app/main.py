@@ -23,6 +23,8 @@ from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.errors import PROBLEM_TYPE, install_error_handlers, problems
 from app.followups.router import router as followups_router
+from app.group.pages import router as group_pages_router
+from app.group.router import router as group_router
 from app.interviews.pages import router as interview_pages_router
 from app.interviews.router import router as interviews_router
 from app.reminders.router import router as reminders_router
@@ -59,6 +61,11 @@ TAGS = [
     {"name": "interviews", "description": "Interviews, the people met, and their outcome."},
     {"name": "followups", "description": "The emails to send: what is due, drafts, status."},
     {"name": "calendar", "description": "Your follow-ups in any calendar app."},
+    {
+        "name": "group",
+        "description": "The group's board (what each member chose to share) and the "
+        "templates members share.",
+    },
     {"name": "health", "description": "For load balancers and container health checks."},
 ]
 
@@ -96,9 +103,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(calendar_router)
     app.include_router(reminders_router)
     app.include_router(webhooks_router)
+    app.include_router(group_router)
     app.include_router(pages_router)
     app.include_router(interview_pages_router)
     app.include_router(settings_pages_router)
+    app.include_router(group_pages_router)
 
     @app.get(
         "/healthz",
