@@ -145,29 +145,37 @@ async def sent_per_week(
     them by their due time; served by the (user_id, sent_at) index."""
     if not user_ids:
         return {}
+    is_sent = Followup.status == Status.SENT.value
     sent = (
         select(
             Followup.user_id,
             _week_of(Followup.sent_at, bounds).label("week"),
             Followup.kind,
-            case((Followup.sent_at <= Followup.due_at, 1), else_=0).label("on_time"),
+            # Only sent follow-ups have a `sent_at`; the status is checked here rather than in
+            # WHERE, so the (user_id, sent_at) range is the one index a planner can use.
+            case((is_sent, 1), else_=0).label("sent"),
+            case((and_(is_sent, Followup.sent_at <= Followup.due_at), 1), else_=0).label("on_time"),
         )
         .where(
             Followup.user_id.in_(user_ids),
             Followup.sent_at >= start,
             Followup.sent_at < end,
-            Followup.status == Status.SENT.value,
             Followup.kind.in_(("thank_you", "check_in")),
         )
         .subquery()
     )
     rows = await session.execute(
         select(
-            sent.c.user_id, sent.c.week, sent.c.kind, func.count(), func.sum(sent.c.on_time)
+            sent.c.user_id,
+            sent.c.week,
+            sent.c.kind,
+            func.sum(sent.c.sent),
+            func.sum(sent.c.on_time),
         ).group_by(sent.c.user_id, sent.c.week, sent.c.kind)
     )
     return {
-        (r[0], int(r[1]), r[2]): SentCounts(sent=int(r[3]), on_time=int(r[4] or 0)) for r in rows
+        (r[0], int(r[1]), r[2]): SentCounts(sent=int(r[3] or 0), on_time=int(r[4] or 0))
+        for r in rows
     }
 
 

@@ -61,7 +61,10 @@ def followups_of(made: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 async def mark(
     client: httpx.AsyncClient, who: Member, followup: dict[str, Any], **changes: Any
 ) -> dict[str, Any]:
-    body = {key: value.isoformat() if isinstance(value, datetime) else value for key, value in changes.items()}
+    body = {
+        key: value.isoformat() if isinstance(value, datetime) else value
+        for key, value in changes.items()
+    }
     response = await client.patch(
         f"/api/v1/followups/{followup['id']}", json=body, headers=who.headers
     )
@@ -69,9 +72,7 @@ async def mark(
     return response.json()  # type: ignore[no-any-return]
 
 
-async def board(
-    client: httpx.AsyncClient, who: Member, **params: Any
-) -> dict[str, Any]:
+async def board(client: httpx.AsyncClient, who: Member, **params: Any) -> dict[str, Any]:
     response = await client.get("/api/v1/group/board", params=params, headers=who.headers)
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]

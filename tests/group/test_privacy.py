@@ -145,7 +145,12 @@ async def test_nothing_private_leaks_through_the_page_the_fragments_or_the_templ
     headers = group[viewer].headers
     published = await client.post(
         "/api/v1/group/templates",
-        json={"kind": "thank_you", "name": "Warm", "subject": "Thanks, {recipient_first_name}", "body": "Thank you."},
+        json={
+            "kind": "thank_you",
+            "name": "Warm",
+            "subject": "Thanks, {recipient_first_name}",
+            "body": "Thank you.",
+        },
         headers=group["admin"].headers,
     )
     assert published.status_code == 201, published.text
