@@ -68,7 +68,14 @@ schema = schemathesis.openapi.from_dict(
 )
 
 # Path parameters the fuzzer sometimes points at objects that exist (see `_seed_data`).
-KNOWN_PARAMETERS = ("interview_id", "followup_id", "token_id", "feed_token", "webhook_id")
+KNOWN_PARAMETERS = (
+    "interview_id",
+    "followup_id",
+    "token_id",
+    "feed_token",
+    "webhook_id",
+    "template_id",
+)
 KNOWN, CURRENT = "known-object-", "-current"
 # Operations that never answer 2xx to the fuzzer: it does not know a password that works,
 # nor a password-reset token (only the emailed link carries one; tests/reminders uses it).
@@ -167,17 +174,31 @@ def _seed_data(server: FuzzServer) -> None:
             return response.json()  # type: ignore[no-any-return]
 
         webhooks = [new_webhook(), new_webhook()]
+
+        def new_group_template(name: str) -> dict[str, Any]:
+            # The fuzzer's account is the first, so an admin: it may publish.
+            response = client.post(
+                "/api/v1/group/templates",
+                json={"kind": "thank_you", "name": name, "subject": "Thanks", "body": "Thank you."},
+                headers=auth,
+            )
+            assert response.status_code == 201, response.text
+            return response.json()  # type: ignore[no-any-return]
+
+        templates = [new_group_template(f"Shared {n}") for n in range(4)]
         server.ids = {
             "feed_token": [feed_token_of(me)],
             "interview_id": [i["id"] for i in kept],
             "followup_id": [f["id"] for i in kept for f in i["followups"]] + [custom.json()["id"]],
             "token_id": [spare["id"]],
             "webhook_id": [w["id"] for w in webhooks],
+            "template_id": [t["id"] for t in templates[:2]],
         }
         server.doomed = {
             "interview_id": [i["id"] for i in doomed],
             "token_id": [spare["id"]],
             "webhook_id": [webhooks[1]["id"]],
+            "template_id": [t["id"] for t in templates[2:]],
         }
 
 
