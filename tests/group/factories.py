@@ -55,7 +55,9 @@ async def interview(
 
 
 def followups_of(made: dict[str, Any], kind: str) -> list[dict[str, Any]]:
-    return [f for f in made["followups"] if f["kind"] == kind]
+    """The interview's follow-ups of `kind`, by recipient (equal due times tie by random id)."""
+    found = [f for f in made["followups"] if f["kind"] == kind]
+    return sorted(found, key=lambda f: f["recipient_name"] or "")
 
 
 async def mark(
