@@ -63,7 +63,7 @@ async def templates_section(
 def chart_of(board: GroupBoard) -> dict[str, Any]:
     """Bar geometry for the server-rendered SVG: per week, follow-ups sent on time (bottom)
     and late (stacked above), scaled to the tallest week."""
-    width, height, gap = 320, 120, 6
+    width, height, gap = 640, 160, 10
     weeks = board.totals.weeks
     sent = [w.thank_yous_sent + w.check_ins_sent for w in weeks]
     on_time = [w.thank_yous_on_time + w.check_ins_on_time for w in weeks]
