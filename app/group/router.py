@@ -223,7 +223,7 @@ async def get_group_settings(session: SessionDep, user: CurrentUser) -> Response
     "/settings",
     operation_id="update_group_settings",
     response_model=GroupSettings,
-    responses=problems(401, 403, 422),
+    responses=problems(401, 403, 409, 422),
     summary="Allow members to publish templates (admins only)",
     description="Anyone else gets a 403 and nothing changes.",
 )

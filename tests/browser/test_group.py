@@ -39,7 +39,7 @@ def test_the_group_page_draws_the_chart_and_a_shared_template_is_adopted(
     # Share counts in Settings, the way a member would.
     page.goto("/settings#settings-sharing")
     page.get_by_label("Counts only").check()
-    page.locator("#settings-sharing").get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save what I share").click()
     expect(page.locator("#flash")).to_have_text("Saved.")
 
     started = datetime.now(UTC) - timedelta(hours=5)
