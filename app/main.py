@@ -25,6 +25,8 @@ from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.errors import PROBLEM_TYPE, install_error_handlers, problems
 from app.followups.router import router as followups_router
+from app.group.pages import router as group_pages_router
+from app.group.router import router as group_router
 from app.interviews.pages import router as interview_pages_router
 from app.interviews.router import router as interviews_router
 from app.portability.pages import router as portability_pages_router
@@ -68,6 +70,11 @@ TAGS = [
         "description": "All your data as one JSON document, back in, and interviews from CSV.",
     },
     {"name": "admin", "description": "Members and invites; admins only (403 to others)."},
+    {
+        "name": "group",
+        "description": "The group's board (what each member chose to share) and the "
+        "templates members share.",
+    },
     {"name": "health", "description": "For load balancers and container health checks."},
 ]
 
@@ -112,6 +119,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(portability_pages_router)
     app.include_router(admin_router)
     app.include_router(admin_pages_router)
+    app.include_router(group_router)
+    app.include_router(group_pages_router)
 
     @app.get(
         "/healthz",

@@ -84,6 +84,7 @@ KNOWN_PARAMETERS = (
     "webhook_id",
     "user_id",
     "invite_id",
+    "template_id",
 )
 KNOWN, CURRENT = "known-object-", "-current"
 # Operations that never answer 2xx to the fuzzer: it does not know a password that works
@@ -208,6 +209,18 @@ def _seed_data(server: FuzzServer) -> None:
         # then every admin operation would answer 403 for the rest of the run.
         members = [new_member(n) for n in range(2)]
         invites = [new_invite() for _ in range(3)]
+
+        def new_group_template(name: str) -> dict[str, Any]:
+            # The fuzzer's account is the first, so an admin: it may publish.
+            response = client.post(
+                "/api/v1/group/templates",
+                json={"kind": "thank_you", "name": name, "subject": "Thanks", "body": "Thank you."},
+                headers=auth,
+            )
+            assert response.status_code == 201, response.text
+            return response.json()  # type: ignore[no-any-return]
+
+        templates = [new_group_template(f"Shared {n}") for n in range(4)]
         server.ids = {
             "feed_token": [feed_token_of(me)],
             "interview_id": [i["id"] for i in kept],
@@ -216,12 +229,14 @@ def _seed_data(server: FuzzServer) -> None:
             "webhook_id": [w["id"] for w in webhooks],
             "user_id": members,
             "invite_id": invites[:1],
+            "template_id": [t["id"] for t in templates[:2]],
         }
         server.doomed = {
             "interview_id": [i["id"] for i in doomed],
             "token_id": [spare["id"]],
             "webhook_id": [webhooks[1]["id"]],
             "invite_id": invites[1:],
+            "template_id": [t["id"] for t in templates[2:]],
         }
 
 

@@ -23,10 +23,19 @@ DOCUMENT = create_app(make_settings("sqlite:///:memory:")).openapi()
 # The calendar feed's path holds a secret, not an object id: whoever has the URL reads the
 # feed by design (calendar apps send no credentials). tests/calendar covers its secrecy.
 SECRET_URLS = {"/calendar/{feed_token}.ics"}
+# Templates published to the group belong to everyone in it by design: any member previews
+# and adopts them, only the author or an admin deletes them (403 to others, since the list
+# shows them to all). test_a_shared_template_is_the_groups_but_only_its_author_deletes_it
+# below covers these routes.
+SHARED_WITH_THE_GROUP = {
+    "/api/v1/group/templates/{template_id}",
+    "/api/v1/group/templates/{template_id}/preview",
+    "/api/v1/group/templates/{template_id}/adopt",
+}
 ROUTES_WITH_IDS = sorted(
     (method.upper(), path)
     for path, operations in DOCUMENT["paths"].items()
-    if PATH_PARAMETER.search(path) and path not in SECRET_URLS
+    if PATH_PARAMETER.search(path) and path not in SECRET_URLS | SHARED_WITH_THE_GROUP
     for method in operations
 )
 
@@ -168,7 +177,9 @@ def test_every_route_with_an_id_is_in_the_openapi_document() -> None:
     # A route left out of the document (a page, say) would escape the test below.
     routes = list(iter_route_contexts(create_app(make_settings("sqlite:///:memory:")).routes))
     with_ids = [r for r in routes if PATH_PARAMETER.search(r.path_format or "")]
-    assert {r.path_format for r in with_ids} - SECRET_URLS >= {p for _m, p in ROUTES_WITH_IDS}
+    assert {r.path_format for r in with_ids} - SECRET_URLS - SHARED_WITH_THE_GROUP >= {
+        p for _m, p in ROUTES_WITH_IDS
+    }
     hidden = {
         (method, r.path_format)
         for r in with_ids
@@ -268,3 +279,47 @@ async def test_an_export_holds_nothing_of_another_user_and_an_import_touches_onl
     assert imported.status_code == 201, imported.text
     assert alice.ids["interview_id"] not in imported.text
     assert await everything_of(client, alice) == before
+
+
+async def test_a_shared_template_is_the_groups_but_only_its_author_deletes_it(
+    client: httpx.AsyncClient,
+) -> None:
+    alice = await alice_with_an_interview(client)  # the first account: an admin
+    bob_headers = await bob(client)
+    published = await client.post(
+        "/api/v1/group/templates",
+        json={"kind": "check_in", "name": "Nudge", "subject": "News?", "body": "Any news?"},
+        headers=alice.headers,
+    )
+    assert published.status_code == 201, published.text
+    template = f"/api/v1/group/templates/{published.json()['id']}"
+    before = await everything_of(client, alice)
+
+    assert (await client.get(f"{template}/preview", headers=bob_headers)).status_code == 200
+    assert (await client.post(f"{template}/adopt", headers=bob_headers)).status_code == 200
+    refused = await client.delete(template, headers=bob_headers)
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    listed = await client.get("/api/v1/group/templates", headers=bob_headers)
+    assert [t["name"] for t in listed.json()["items"]] == ["Nudge"]
+    # Adopting copied the words into Bob's own templates; Alice's data did not move.
+    assert await everything_of(client, alice) == before
+    unknown = f"/api/v1/group/templates/{uuid.uuid4()}"
+    for method, path in (
+        ("GET", f"{unknown}/preview"),
+        ("POST", f"{unknown}/adopt"),
+        ("DELETE", unknown),
+    ):
+        response = await client.request(method, path, headers=bob_headers)
+        assert response.status_code == 404, (method, path)
+
+
+async def test_the_board_shows_nothing_of_a_member_who_shares_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    await alice_with_an_interview(client)
+    bob_headers = await bob(client)
+    seen = await client.get("/api/v1/group/board", headers=bob_headers)
+    assert seen.status_code == 200
+    assert seen.json()["members"] == [] and seen.json()["members_not_sharing"] == 2
+    assert "Alice" not in seen.text and "Acme" not in seen.text

@@ -28,6 +28,7 @@ SECTIONS = {
     "settings-policy": "settings/_policy.html",
     "settings-templates": "settings/_templates.html",
     "settings-notifications": "settings/_notifications.html",
+    "settings-sharing": "settings/_sharing.html",
 }
 # Answered to an htmx PATCH that targets none of the sections: only "Saved.".
 SAVED_ONLY = "settings/_saved.html"

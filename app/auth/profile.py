@@ -16,6 +16,7 @@ from app.config import Settings
 from app.errors import Invalid
 from app.followups import drafts
 from app.followups import service as followups
+from app.group.schemas import Sharing
 from app.wire import strong_etag
 
 
@@ -32,6 +33,7 @@ def to_read(user: User, settings: Settings) -> UserRead:
             **{name: getattr(user, name) for name in Notifications.model_fields}
         ),
         calendar_url=calendar.feed_url(user, secret=settings.secret, base_url=settings.base_url),
+        board_sharing=Sharing(user.board_sharing),
         created_at=user.created_at,
     )
 
@@ -49,12 +51,14 @@ async def update(session: AsyncSession, *, user: User, patch: MeUpdate, now: dat
         user.display_name = patch.display_name
     if "timezone" in fields:
         user.timezone = patch.timezone or "UTC"
+    if "board_sharing" in fields and patch.board_sharing is not None:
+        user.board_sharing = patch.board_sharing.value
     _merge(user, "policy", patch.policy, Policy(), fields)
     _merge(user, "templates", patch.templates, Templates(), fields)
     _merge(user, "notifications", patch.notifications, Notifications(), fields)
     _check_templates(user)
     user.updated_at = now
-    if fields - {"notifications"}:
+    if fields - {"notifications", "board_sharing"}:
         # The sender's name, the time zone, the policy and the templates all reach the
         # drafts or the times of what is still to come.
         await followups.resync_all(session, user=user, now=now)

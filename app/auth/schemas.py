@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, EmailStr, Field, StrictBool, StringConstraints
 
+from app.group.schemas import Sharing
 from app.wire import Input, Instant, Integer, NotNull, Storable, Str200, TimeZoneName
 
 # Long passphrases are welcome and never truncated; the cap only bounds hashing work.
@@ -85,6 +86,11 @@ class UserRead(BaseModel):
         description="The secret iCalendar feed of your follow-ups (read-only; null until "
         "the calendar feed is enabled on this instance)."
     )
+    board_sharing: Sharing = Field(
+        description="What the group board shows of you: `none` (the default: nothing, you are "
+        "only counted among members not sharing), `counts` (your display name, weekly counts "
+        "and streak), or `companies` (the same, plus the companies of each week's interviews)."
+    )
     created_at: Instant
 
 
@@ -96,6 +102,7 @@ class MeUpdate(Input):
     policy: PolicyPatch | None = None
     templates: TemplatesPatch | None = None
     notifications: NotificationsPatch | None = None
+    board_sharing: NotNull[Sharing] = None
 
 
 class TemplatesPreview(Input):

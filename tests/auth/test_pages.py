@@ -323,6 +323,7 @@ async def test_a_token_client_gets_json_from_patch_me(
         "templates",
         "notifications",
         "calendar_url",
+        "board_sharing",
         "created_at",
     }
 
