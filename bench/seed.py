@@ -402,3 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit(f"BENCH_SIZE must be one of {', '.join(SIZES)}")
     prepare(size, ROOT / "bench" / ".work" / f"credentials-{size}.json")
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
