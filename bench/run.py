@@ -27,13 +27,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench import seed
+from bench import openloop, scale, seed
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -221,10 +221,11 @@ def ensure_wrk() -> str | None:
 
 @dataclass(frozen=True)
 class Workload:
-    """One endpoint: the requests wrk picks from, at random, per request."""
+    """One endpoint (or mix): the requests wrk picks from, at random, per request, each as
+    (method, path, headers, body or None)."""
 
     name: str
-    requests: list[tuple[str, dict[str, str]]]
+    requests: list[tuple[str, str, dict[str, str], str | None]]
 
 
 LUA = """
@@ -232,7 +233,7 @@ local reqs = {%s}
 math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
 request = function()
   local r = reqs[math.random(#reqs)]
-  return wrk.format("GET", r[1], r[2])
+  return wrk.format(r[1], r[2], r[3], r[4])
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -250,8 +251,17 @@ def lua_script(workload: Workload, path: Path) -> Path:
         return json.dumps(s)  # a JSON string is a valid Lua string here (ASCII only)
 
     entries = [
-        "{" + quote(url) + ",{" + ",".join(f"[{quote(k)}]={quote(v)}" for k, v in h.items()) + "}}"
-        for url, h in workload.requests
+        "{"
+        + ",".join(
+            [
+                quote(method),
+                quote(url),
+                "{" + ",".join(f"[{quote(k)}]={quote(v)}" for k, v in h.items()) + "}",
+                "nil" if body is None else quote(body),
+            ]
+        )
+        + "}"
+        for method, url, h, body in workload.requests
     ]
     path.write_text(LUA % ",\n".join(entries))
     return path
@@ -317,10 +327,10 @@ async def _python_load(
             nonlocal errors
             i = index
             while time.monotonic() < deadline:
-                url, headers = workload.requests[i % len(workload.requests)]
+                method, url, headers, body = workload.requests[i % len(workload.requests)]
                 i += 7
                 started = time.perf_counter()
-                response = await client.get(url, headers=headers)
+                response = await client.request(method, url, headers=headers, content=body)
                 latencies.append((time.perf_counter() - started) * 1e6)
                 errors += response.status_code >= 400
 
@@ -412,25 +422,65 @@ def login(server: Server, email: str, password: str) -> str:
     return cookie
 
 
+def interview_body(n: int) -> str:
+    """An interview with 3 people (a hiring manager and two interviewers) a few days ago."""
+    starts = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2, minutes=n)
+    return json.dumps(
+        {
+            "company": seed.COMPANIES[n % len(seed.COMPANIES)],
+            "role": seed.ROLES[n % len(seed.ROLES)],
+            "starts_at": starts.isoformat(),
+            "stage": "Onsite",
+            "highlight": "the migration of the billing system to event sourcing",
+            "people": [
+                {"name": "Ana Alvarez", "email": "ana@acme.example", "role": "hiring_manager"},
+                {"name": "Ben Brown", "email": "ben@acme.example", "role": "interviewer"},
+                {"name": "Chloé Chen", "email": "chloe@acme.example", "role": "interviewer"},
+            ],
+        }
+    )
+
+
 def workloads(credentials: dict[str, Any], cookies: list[str]) -> dict[str, Workload]:
     users = credentials["users"]
+
+    def bearer(u: dict[str, Any], **more: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {u['token']}", **more}
+
     e1 = [
-        (f"/api/v1/followups?due_state={state}", {"Authorization": f"Bearer {u['token']}"})
+        ("GET", f"/api/v1/followups?due_state={state}", bearer(u), None)
         for u in users
         for state in STATES
     ]
-    page = [("/", {"Cookie": f"followup_session={c}"}) for c in cookies]
-    fragment = [("/", {"Cookie": f"followup_session={c}", "HX-Request": "true"}) for c in cookies]
-    e3 = [
-        (f"/api/v1/interviews/{i}", {"Authorization": f"Bearer {u['token']}"})
-        for u in users
-        for i in u["interviews"]
+    page = [("GET", "/", {"Cookie": f"followup_session={c}"}, None) for c in cookies]
+    fragment = [
+        ("GET", "/", {"Cookie": f"followup_session={c}", "HX-Request": "true"}, None)
+        for c in cookies
     ]
+    e3 = [
+        ("GET", f"/api/v1/interviews/{i}", bearer(u), None) for u in users for i in u["interviews"]
+    ]
+    json_type = {"Content-Type": "application/json"}
+    creates = [
+        ("POST", "/api/v1/interviews", bearer(u, **json_type), interview_body(n))
+        for n, u in enumerate(users[:200])
+    ]
+    marks = [
+        ("PATCH", f"/api/v1/followups/{f}", bearer(u, **json_type), '{"status": "sent"}')
+        for u in users[:200]
+        for f in u["scheduled"][:1]
+    ]
+    # E4: E1's reads with 10 % writes, half of them new interviews, half marked sent.
+    writes = [w for pair in zip(creates, marks, strict=False) for w in pair] or creates
+    reads = e1[: 9 * len(writes)] or e1
+    e4 = [*reads, *writes[: max(1, len(reads) // 9)]]
     return {
         "E1": Workload("E1", e1),
         "E2": Workload("E2", page),
         "E2-htmx": Workload("E2-htmx", fragment),
         "E3": Workload("E3", e3),
+        "E4": Workload("E4", e4),
+        "E4-write": Workload("E4-write", creates),
     }
 
 
@@ -483,34 +533,66 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def summarize(runs: list[Run]) -> dict[str, Any]:
-    def pick(workload: str, server: str, connections: int) -> list[Run]:
-        return [
-            r
-            for r in runs
-            if r.workload == workload and r.server == server and r.connections == connections
-        ]
+def _pick(runs: list[Run], workload: str, server: str, connections: int) -> list[Run]:
+    return [
+        r
+        for r in runs
+        if r.workload == workload and r.server == server and r.connections == connections
+    ]
 
-    def ratios(num: list[Run], den: list[Run], attr: str = "rps") -> list[float]:
-        by_round = {r.round: getattr(r, attr) for r in den}
-        return [getattr(r, attr) / by_round[r.round] for r in num if by_round.get(r.round, 0) > 0]
 
-    base64_, p1, p2 = (
-        pick("E1", "baseline", 64),
-        pick("E1", "product-1w", 64),
-        pick("E1", "product-2w", 64),
+def _ratios(num: list[Run], den: list[Run], attr: str = "rps") -> list[float]:
+    """Per round: the numerator's figure ÷ the denominator's in the same round."""
+    by_round = {r.round: getattr(r, attr) for r in den}
+    return [getattr(r, attr) / by_round[r.round] for r in num if by_round.get(r.round, 0) > 0]
+
+
+def ratios(runs: list[Run]) -> dict[str, list[float]]:
+    base, p1, p2 = (
+        _pick(runs, "E1", "baseline", 64),
+        _pick(runs, "E1", "product-1w", 64),
+        _pick(runs, "E1", "product-2w", 64),
     )
-    s: dict[str, Any] = {
-        "E1 1 worker ÷ baseline": ratios(p1, base64_),
-        "E1 2 workers ÷ baseline": ratios(p2, base64_),
-        "E1 app CPU/req 1 worker ÷ baseline": ratios(p1, base64_, "app_cpu_ms_per_req"),
-        "E2 ÷ E1 (1 worker)": ratios(pick("E2", "product-1w", 64), p1),
-        "E2 htmx ÷ E1 (1 worker)": ratios(pick("E2-htmx", "product-1w", 64), p1),
-        "E3 ÷ E1 (1 worker)": ratios(pick("E3", "product-1w", 64), p1),
+    return {
+        "E1 1 worker ÷ baseline": _ratios(p1, base),
+        "E1 2 workers ÷ baseline": _ratios(p2, base),
+        "E1 app CPU/req 1 worker ÷ baseline": _ratios(p1, base, "app_cpu_ms_per_req"),
+        "E2 ÷ E1 (1 worker)": _ratios(_pick(runs, "E2", "product-1w", 64), p1),
+        "E2 htmx ÷ E1 (1 worker)": _ratios(_pick(runs, "E2-htmx", "product-1w", 64), p1),
+        "E3 ÷ E1 (1 worker)": _ratios(_pick(runs, "E3", "product-1w", 64), p1),
+        "E4 mix ÷ E1 (1 worker)": _ratios(_pick(runs, "E4", "product-1w", 64), p1),
+        "E4 writes ÷ raw asyncpg (1 worker)": _ratios(
+            _pick(runs, "E4-write", "product-1w", 8), _pick(runs, "E4-write", "baseline", 8)
+        ),
     }
+
+
+def previous_http_ratio(results_dir: Path, size: str) -> float | None:
+    """The E1 1-worker ratio of the latest earlier run at `size` (for T5's HTTP half)."""
+    for path in sorted(results_dir.glob("*.json"), reverse=True):
+        try:
+            report = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if report.get("meta", {}).get("size") == size:
+            values = report.get("summary", {}).get("ratios", {}).get("E1 1 worker ÷ baseline")
+            if values:
+                return _median(values)
+    return None
+
+
+def summarize(
+    runs: list[Run],
+    *,
+    open_loop: dict[str, Any],
+    scale_check: dict[str, Any] | None,
+    size: str,
+    results_dir: Path,
+) -> dict[str, Any]:
+    s = ratios(runs)
     p99_8 = {
-        "E1": _median([r.p99_ms for r in pick("E1", "product-1w", 8)]),
-        "E2": _median([r.p99_ms for r in pick("E2", "product-1w", 8)]),
+        "E1": _median([r.p99_ms for r in _pick(runs, "E1", "product-1w", 8)]),
+        "E2": _median([r.p99_ms for r in _pick(runs, "E2", "product-1w", 8)]),
     }
     product_runs = [r for r in runs if r.server.startswith("product")]
     worst64 = max((r.p99_ms for r in product_runs if r.connections == 64), default=float("nan"))
@@ -520,7 +602,32 @@ def summarize(runs: list[Run]) -> dict[str, Any]:
     def med(key: str) -> float:
         return _median(s[key])
 
-    targets = {
+    t5: tuple[bool | None, str]
+    if scale_check:
+        worst = max(scale_check.values(), key=lambda q: q["time_ratio"])
+        worst_name = next(k for k, v in scale_check.items() if v is worst)
+        buffers = max(q["buffer_ratio"] for q in scale_check.values())
+        sql_ok = all(q["time_ratio"] <= 1.5 for q in scale_check.values())
+        other = {"M": "L", "L": "M"}.get(size)
+        here = med("E1 1 worker ÷ baseline")
+        there = previous_http_ratio(results_dir, other) if other else None
+        http = ""
+        http_ok: bool | None = None
+        if there is not None:
+            at_l, at_m = (here, there) if size == "L" else (there, here)
+            http_ok = at_l >= 0.9 * at_m
+            http = f"; HTTP E1 ratio at L ÷ at M {at_l / at_m:.2f} (≥ 0.9)"
+        else:
+            http = f"; HTTP ratio at L vs M: needs a run at {other or 'M and L'} too"
+        t5 = (
+            sql_ok and http_ok is not False,
+            f"SQL L ÷ M worst {worst['time_ratio']:.2f} ({worst_name}; ≤ 1.5), "
+            f"buffers L ÷ M worst {buffers:.2f}{http}",
+        )
+    else:
+        t5 = (None, "not measured (BENCH_SCALE=off)")
+    t7 = med("E4 writes ÷ raw asyncpg (1 worker)")
+    targets: dict[str, tuple[bool | None, str]] = {
         "T1": (
             med("E1 1 worker ÷ baseline") >= 0.50 and med("E1 2 workers ÷ baseline") >= 0.65,
             f"1 worker {med('E1 1 worker ÷ baseline'):.2f} (≥ 0.50), "
@@ -539,20 +646,22 @@ def summarize(runs: list[Run]) -> dict[str, Any]:
         "T4": (
             med("E2 ÷ E1 (1 worker)") >= 0.75 and med("E2 htmx ÷ E1 (1 worker)") >= 0.9,
             f"E2 page {med('E2 ÷ E1 (1 worker)'):.2f} × E1 (≥ 0.75), "
-            f"htmx {med('E2 htmx ÷ E1 (1 worker)'):.2f} × E1 (≥ 0.9; measured as GET / with "
-            "HX-Request, which the app answers with the full page today)",
+            f"htmx fragment {med('E2 htmx ÷ E1 (1 worker)'):.2f} × E1 (≥ 0.9)",
         ),
-        "T5": (None, "not measured yet (EXPLAIN at M and L, HTTP ratio at L)"),
+        "T5": t5,
         "T6": (rss <= 100, f"peak RSS per worker {rss:.0f} MB (≤ 100)"),
-        "T7": (None, "not measured yet (E4 writes)"),
+        "T7": (
+            t7 >= 0.35,
+            f"interview + 3 people + follow-ups {t7:.2f} × raw asyncpg in one transaction (≥ 0.35)",
+        ),
     }
-    return {"ratios": s, "targets": targets}
+    return {"ratios": s, "targets": targets, "open_loop": open_loop, "scale": scale_check}
 
 
 def table(runs: list[Run], summary: dict[str, Any], meta: dict[str, Any]) -> str:
     lines = [
         f"### Followup ÷ raw baseline — BENCH_SIZE={meta['size']}, {meta['rounds']} rounds × "
-        f"{meta['duration']} s, wrk={meta['load']}, {meta['cpus']} CPUs",
+        f"{meta['duration']} s, load={meta['load']}, {meta['cpus']} CPUs",
         "",
         "| ratio | median | min – max |",
         "| --- | ---: | ---: |",
@@ -572,11 +681,7 @@ def table(runs: list[Run], summary: dict[str, Any], meta: dict[str, Any]) -> str
         {(r.workload, r.server, r.connections) for r in runs}, key=lambda k: (k[0], -k[2], k[1])
     )
     for workload, server, connections in keys:
-        group = [
-            r
-            for r in runs
-            if (r.workload, r.server, r.connections) == (workload, server, connections)
-        ]
+        group = _pick(runs, workload, server, connections)
 
         def mid(attr: str, group: list[Run] = group) -> float:
             return _median([getattr(r, attr) for r in group])
@@ -588,11 +693,42 @@ def table(runs: list[Run], summary: dict[str, Any], meta: dict[str, Any]) -> str
             f"| {mid('app_cpu_ms_per_req'):.2f} | {mid('pg_cpu_ms_per_req'):.2f} "
             f"| {max(r.peak_rss_mb for r in group):.0f} |"
         )
+    if summary["open_loop"]:
+        lines += [
+            "",
+            "Open loop, E1 at a fixed rate (half the baseline's c64 maximum); latency from each "
+            "request's due time:",
+            "",
+            "| server | target req/s | achieved req/s | p50 ms | p90 ms | p99 ms | max ms "
+            "| errors |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for server, o in summary["open_loop"].items():
+            lines.append(
+                f"| {server} | {o['target_rps']:.0f} | {o['achieved_rps']:.0f} | {o['p50_ms']:.1f} "
+                f"| {o['p90_ms']:.1f} | {o['p99_ms']:.1f} | {o['max_ms']:.0f} | {o['errors']} |"
+            )
+    if summary["scale"]:
+        small, large = meta["scale_sizes"]
+        lines += [
+            "",
+            f"SQL scaling, EXPLAIN (ANALYZE, BUFFERS) medians at {small} and {large}:",
+            "",
+            f"| query | ms at {small} | ms at {large} | {large} ÷ {small} | buffers at {small} "
+            f"| buffers at {large} | {large} ÷ {small} | rows | seq scans |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        ]
+        for name, q in summary["scale"].items():
+            a, b = q["small"], q["large"]
+            lines.append(
+                f"| {name} | {a['ms']:.3f} | {b['ms']:.3f} | **{q['time_ratio']:.2f}** "
+                f"| {a['buffers']:.0f} | {b['buffers']:.0f} | {q['buffer_ratio']:.2f} "
+                f"| {a['rows']:.0f} / {b['rows']:.0f} | {', '.join(b['seq_scans']) or 'none'} |"
+            )
     lines += ["", "| target | status | figure |", "| --- | --- | --- |"]
     for name, (met, figure) in summary["targets"].items():
-        status = "not measured yet" if met is None else "met" if met else "**not met**"
+        status = "not measured" if met is None else "met" if met else "**not met**"
         lines.append(f"| {name} | {status} | {figure} |")
-    lines.append("| E4, E5 | not measured yet | write mix; worker's claim query |")
     lines.append("")
     lines.append("Medians over rounds (req/s, latencies, CPU); RSS is the peak over all rounds.")
     return "\n".join(lines)
@@ -613,6 +749,9 @@ def plan() -> list[tuple[str, str, int]]:
             ("E2", "product-1w", 64),
             ("E2-htmx", "product-1w", 64),
             ("E3", "product-1w", 64),
+            ("E4", "product-1w", 64),
+            ("E4-write", "product-1w", 8),
+            ("E4-write", "baseline", 8),
         ]
     return [
         ("E1", "product-1w", 64),
@@ -624,7 +763,64 @@ def plan() -> list[tuple[str, str, int]]:
         ("E2-htmx", "product-1w", 64),
         ("E2", "product-1w", 8),
         ("E3", "product-1w", 64),
+        ("E4", "product-1w", 64),
+        ("E4-write", "product-1w", 8),
+        ("E4-write", "baseline", 8),
     ]
+
+
+def run_open_loop(
+    started: dict[str, Server], workload: Workload, rate: float, seconds: float
+) -> dict[str, Any]:
+    requests = [
+        openloop.Request(method, url, headers, body.encode() if body else None)
+        for method, url, headers, body in workload.requests
+    ]
+    found = {}
+    for name in ("product-1w", "product-2w", "baseline"):
+        if name in started:
+            result = openloop.open_loop(
+                "127.0.0.1", started[name].port, requests, rate=rate, seconds=seconds
+            )
+            found[name] = result
+            print(
+                f"  open loop {name:<10} {result['target_rps']:>6.0f} req/s target, "
+                f"{result['achieved_rps']:>6.0f} achieved, p99 {result['p99_ms']:.1f} ms, "
+                f"errors {result['errors']}",
+                flush=True,
+            )
+    return found
+
+
+def scale_database(size: str, bench_size: str, bench_db: str) -> tuple[str, list[str]]:
+    """The database and user ids for `size`: the bench's own, or a kept one, seeded when it
+    is missing or over two days old (seeding L takes a few minutes)."""
+    if size == bench_size:
+        credentials = json.loads((seed.ROOT / "bench" / ".work" / f"run-{size}.json").read_text())
+        return seed.database_url(bench_db), [u["id"] for u in credentials["users"]]
+    name = f"{bench_db}_{size}"
+    path = seed.ROOT / "bench" / ".work" / f"credentials-{name}.json"
+    fresh = False
+    if path.exists():
+        seeded = datetime.fromisoformat(json.loads(path.read_text()).get("seeded_at", "1970-01-01"))
+        fresh = datetime.now(UTC) - seeded < timedelta(days=2) and seed.database_exists(name)
+    if not fresh:
+        print(f"seeding {size} for the SQL scaling check (kept as {name})…", flush=True)
+        seed.recreate_database(name)
+        seed.migrate(seed.database_url(name))
+        seed.seed(size, seed.database_url(name), path)
+    credentials = json.loads(path.read_text())
+    return seed.database_url(name), [u["id"] for u in credentials["users"]]
+
+
+def scale_sizes(bench_size: str) -> tuple[str, str] | None:
+    setting = os.environ.get("BENCH_SCALE", "M:L")
+    if setting.lower() in ("off", "0", "no", ""):
+        return None
+    small, _, large = setting.upper().partition(":")
+    if small not in seed.SIZES or large not in seed.SIZES:
+        raise SystemExit(f"BENCH_SCALE must be SIZE:SIZE (sizes {', '.join(seed.SIZES)}) or off")
+    return small, large
 
 
 def main() -> int:
@@ -640,9 +836,12 @@ def main() -> int:
     if wrk is None:
         print("no wrk: using the small Python load loop (figures are not comparable)")
     database = seed.database_name()
+    sizes = scale_sizes(size)
+    open_loop: dict[str, Any] = {}
+    scale_check: dict[str, Any] | None = None
     with tempfile.TemporaryDirectory(prefix="followup-bench-") as tmp:
         workdir = Path(tmp)
-        credentials_path = workdir / "credentials.json"
+        credentials_path = ROOT / "bench" / ".work" / f"run-{size}.json"
         seeded = seed.prepare(size, credentials_path)
         credentials = json.loads(credentials_path.read_text())
         runs: list[Run] = []
@@ -683,10 +882,23 @@ def main() -> int:
                                 workdir,
                             )
                         )
+                base_max = _median([r.rps for r in _pick(runs, "E1", "baseline", 64)])
+                if base_max == base_max and base_max > 0:  # not NaN
+                    print(f"open loop at {base_max / 2:.0f} req/s…", flush=True)
+                    open_loop = run_open_loop(started, loads["E1"], base_max / 2, duration)
+            if sizes:
+                print(f"SQL scaling check ({sizes[0]} and {sizes[1]})…", flush=True)
+                measured = {}
+                for which in sizes:
+                    url, user_ids = scale_database(which, size, database)
+                    measured[which] = scale.measure(url, user_ids)
+                scale_check = scale.compare(measured[sizes[0]], measured[sizes[1]])
         finally:
             if not os.environ.get("BENCH_KEEP_DB"):
                 seed.drop_database(database)
-    summary = summarize(runs)
+    summary = summarize(
+        runs, open_loop=open_loop, scale_check=scale_check, size=size, results_dir=results_dir
+    )
     meta = {
         "size": size,
         "rounds": rounds,
@@ -695,6 +907,7 @@ def main() -> int:
         "load": "wrk" if wrk else "python",
         "cpus": os.cpu_count(),
         "seeded": asdict(seeded),
+        "scale_sizes": list(sizes) if sizes else None,
         "started": datetime.now(UTC).isoformat(),
         "elapsed_s": round(time.monotonic() - began, 1),
     }
@@ -709,6 +922,8 @@ def main() -> int:
                     "targets": {
                         k: {"met": m, "figure": f} for k, (m, f) in summary["targets"].items()
                     },
+                    "open_loop": open_loop,
+                    "scale": scale_check,
                 },
                 "runs": [asdict(r) for r in runs],
             },
