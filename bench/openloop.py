@@ -61,15 +61,19 @@ async def _run(
     latencies: list[float] = []
     errors = 0
     late_starts = 0
+    dropped = 0
     hostport = f"{host}:{port}"
     encoded = {id(r): r.encode(hostport) for r in requests}
 
     async def connection() -> None:
-        nonlocal errors, late_starts
+        nonlocal errors, late_starts, dropped
         reader, writer = await asyncio.open_connection(host, port)
         try:
             while (item := await queue.get()) is not None:
                 due, request = item
+                if time.perf_counter() > cutoff:
+                    dropped += 1  # still queued long after the run: not sent, counted
+                    continue
                 wait = due - time.perf_counter()
                 if wait > 0:
                     await asyncio.sleep(wait)
@@ -91,6 +95,9 @@ async def _run(
     workers = [asyncio.create_task(connection()) for _ in range(connections)]
     await asyncio.sleep(0.2)  # connected
     start = time.perf_counter() + 0.05
+    # A server slower than the rate falls further behind with every request; stop sending
+    # a few seconds after the schedule ends and count what was left as dropped.
+    cutoff = start + seconds + max(3.0, seconds / 2)
     # Hand out work in due order; a connection takes the next request when it is free, so a
     # request waits for a free connection (and that wait counts) rather than being skipped.
     for i in range(total):
@@ -102,7 +109,7 @@ async def _run(
     for _ in workers:
         queue.put_nowait(None)
     await asyncio.gather(*workers, return_exceptions=True)
-    elapsed = time.perf_counter() - start
+    elapsed = min(time.perf_counter(), cutoff) - start
     latencies.sort()
 
     def pct(p: float) -> float:
@@ -115,6 +122,7 @@ async def _run(
         "achieved_rps": round(len(latencies) / elapsed, 1),
         "requests": len(latencies),
         "errors": errors,
+        "dropped": dropped,
         "late_starts": late_starts,
         "p50_ms": round(pct(50), 2),
         "p90_ms": round(pct(90), 2),

@@ -109,6 +109,39 @@ def database_exists(name: str) -> bool:
         return found is not None
 
 
+def mark_seeded(name: str, size: str) -> None:
+    """Record in the database's comment what was seeded and when (for kept databases)."""
+    marker = json.dumps({"size": size, "seed": SEED, "seeded_at": datetime.now(UTC).isoformat()})
+    with psycopg.connect(f"{admin_url()}/postgres", autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                sql.Identifier(name), sql.Literal(marker)
+            )
+        )
+
+
+def seeded_marker(name: str) -> dict[str, Any] | None:
+    with psycopg.connect(f"{admin_url()}/postgres", autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+            (name,),
+        ).fetchone()
+    if row is None or not row[0]:
+        return None
+    try:
+        found: dict[str, Any] = json.loads(row[0])
+    except ValueError:
+        return None
+    return found
+
+
+def user_ids(url: str) -> list[str]:
+    """The seeded users in seeding order (their emails are numbered)."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT id FROM users ORDER BY email LIMIT 100").fetchall()
+    return [str(r[0]) for r in rows]
+
+
 def drop_database(name: str) -> None:
     with psycopg.connect(f"{admin_url()}/postgres", autocommit=True) as conn:
         conn.execute(
