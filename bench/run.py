@@ -765,15 +765,21 @@ def table(runs: list[Run], summary: dict[str, Any], meta: dict[str, Any]) -> str
             f"SQL scaling, EXPLAIN (ANALYZE, BUFFERS) medians at {small} and {large}:",
             "",
             f"| query | ms at {small} | ms at {large} | {large} ÷ {small} | buffers at {small} "
-            f"| buffers at {large} | {large} ÷ {small} | rows | seq scans |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+            f"| buffers at {large} | {large} ÷ {small} | rows returned | buffers per row "
+            "| seq scans |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
         ]
+
+        def per_row(q: dict[str, Any]) -> str:
+            return f"{q['buffers'] / q['rows']:.1f}" if q["rows"] else "–"
+
         for name, q in summary["scale"].items():
             a, b = q["small"], q["large"]
             lines.append(
                 f"| {name} | {a['ms']:.3f} | {b['ms']:.3f} | **{q['time_ratio']:.2f}** "
                 f"| {a['buffers']:.0f} | {b['buffers']:.0f} | {q['buffer_ratio']:.2f} "
-                f"| {a['rows']:.0f} / {b['rows']:.0f} | {', '.join(b['seq_scans']) or 'none'} |"
+                f"| {a['rows']:.0f} / {b['rows']:.0f} | {per_row(a)} / {per_row(b)} "
+                f"| {', '.join(b['seq_scans']) or 'none'} |"
             )
     lines += ["", "| target | status | figure |", "| --- | --- | --- |"]
     for name, (met, figure) in summary["targets"].items():
