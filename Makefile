@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,dev,bench]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -42,8 +42,6 @@ screenshots: $(STAMP)
 # Postgres on 127.0.0.1:5432 (BENCH_PG_URL), its own database; BENCH_SIZE=S|M|L.
 BENCH_SIZE ?= M
 bench: $(STAMP)
-	$(BIN)/python -c "import asyncpg, orjson" 2>/dev/null || \
-		$(BIN)/pip install --quiet -c constraints.txt -e '.[bench]'
 	BENCH_SIZE=$(BENCH_SIZE) $(BIN)/python -m bench.run
 
 clean:

@@ -22,7 +22,7 @@ from app.auth.router import router as auth_router
 from app.auth.service import LoginThrottle
 from app.calendar.router import router as calendar_router
 from app.config import Settings
-from app.db import create_engine, create_sessionmaker
+from app.db import create_engine, create_read_sessionmaker, create_sessionmaker
 from app.errors import PROBLEM_TYPE, install_error_handlers, problems
 from app.followups.router import router as followups_router
 from app.group.pages import router as group_pages_router
@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.read_sessionmaker = create_read_sessionmaker(engine)
     app.state.login_throttle = LoginThrottle(settings)
     install_error_handlers(app)
     app.include_router(auth_router)

@@ -10,11 +10,34 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import UTCDateTime
+
 PENDING, SENDING = "pending", "sending"
+
+# The rows a claim looks at, for the partial index every queue table has on `due_at`.
+UNSENT_INDEX_WHERE = text("status IN ('pending', 'sending')")
+
+
+def claim_statement(table: Any, *, limit: int) -> Any:
+    """The claim's select (bound parameter `now`): due pending rows, and rows whose claim has
+    run out, oldest first, skipping rows other workers hold. The partial index on `due_at`
+    of unsent rows (UNSENT_INDEX_WHERE) serves it without reading the sent history."""
+    now = bindparam("now", type_=UTCDateTime())
+    claimable = or_(
+        and_(table.status == PENDING, table.due_at <= now),
+        and_(table.status == SENDING, table.claimed_until < now),
+    )
+    return (
+        select(table.id)
+        .where(claimable)
+        .order_by(table.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
 
 
 async def claim_ids(
@@ -23,19 +46,7 @@ async def claim_ids(
     """Lock up to `limit` due rows (skipping rows other workers hold) and mark them sending.
 
     A row whose claim has run out (its worker died mid-send) is due again."""
-    claimable = or_(
-        and_(table.status == PENDING, table.due_at <= now),
-        and_(table.status == SENDING, table.claimed_until < now),
-    )
-    ids = list(
-        await session.scalars(
-            select(table.id)
-            .where(claimable)
-            .order_by(table.due_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    )
+    ids = list(await session.scalars(claim_statement(table, limit=limit), {"now": now}))
     if ids:
         await session.execute(
             update(table)

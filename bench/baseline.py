@@ -1,18 +1,22 @@
-"""The ratio's denominator: raw Starlette + asyncpg + orjson serving E1, nothing else.
+"""The ratios' denominator: raw Starlette + asyncpg + orjson, nothing else.
 
-Same SQL as the product's `GET /api/v1/followups?due_state=…` (the bearer token looked up by
-its sha256, then the user's scheduled follow-ups in that state by due_at, id, 50 + 1 rows)
-and the same JSON shape. `uvicorn bench.baseline:app` with BENCH_DATABASE_URL set.
+E1: same SQL as the product's `GET /api/v1/followups?due_state=…` (the bearer token looked up
+by its sha256, then the user's scheduled follow-ups in that state by due_at, id, 50 + 1 rows)
+and the same JSON shape. E4 writes (T7): `POST /api/v1/interviews` inserts the same rows as
+the product (the interview, its people, a thank-you note per interviewer and a check-in to
+the first person) with plain INSERTs in one transaction, and answers their ids.
+`uvicorn bench.baseline:app` with BENCH_DATABASE_URL set.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import uuid
 from base64 import urlsafe_b64encode
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import asyncpg
@@ -40,6 +44,22 @@ LIST = {
     f" AND {clause} ORDER BY due_at, id LIMIT 51"
     for state, clause in WHERE.items()
 }
+INSERT_INTERVIEW = (
+    "INSERT INTO interviews (id, user_id, company, role, starts_at, duration_minutes, stage,"
+    " location, highlight, excitement, notes, response_promised_by, outcome, created_at,"
+    " updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, 'pending', $12,"
+    " $12)"
+)
+INSERT_PERSON = (
+    "INSERT INTO people (id, user_id, interview_id, position, name, email, title, role)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+)
+INSERT_FOLLOWUP = (
+    "INSERT INTO followups (id, user_id, interview_id, kind, plan_key, person_id,"
+    " recipient_name, recipient_email, not_before, due_at, status, sent_at, subject, body,"
+    " snoozed, draft_edited, cancelled_by_outcome, created_at, updated_at) VALUES ($1, $2, $3,"
+    " $4, $5, $6, $7, $8, $9, $10, 'scheduled', NULL, $11, $12, false, false, false, $13, $13)"
+)
 pool: asyncpg.Pool | None = None
 
 
@@ -75,6 +95,99 @@ async def followups(request: Request) -> Response:
     return Response(orjson.dumps(page, option=orjson.OPT_UTC_Z), media_type="application/json")
 
 
+async def create_interview(request: Request) -> Response:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    data = orjson.loads(await request.body())
+    starts_at = datetime.fromisoformat(data["starts_at"])
+    end = starts_at + timedelta(minutes=data.get("duration_minutes", 60))
+    now = datetime.now(UTC)
+    interview_id = str(uuid.uuid4())
+    people = [(str(uuid.uuid4()), p) for p in data.get("people", [])]
+    assert pool is not None
+    async with pool.acquire() as conn:
+        user_id = await conn.fetchval(TOKEN, hashlib.sha256(token.encode()).hexdigest())
+        if scheme.lower() != "bearer" or user_id is None:
+            return problem(401, "The API token is unknown or revoked.")
+        followups = [
+            (
+                str(uuid.uuid4()),
+                user_id,
+                interview_id,
+                "thank_you",
+                f"thank_you:{pid}",
+                pid,
+                p["name"],
+                p.get("email"),
+                end,
+                end + timedelta(hours=48),
+                f"Thank you, {p['name']}",
+                f"Dear {p['name']},\n\nThank you.",
+                now,
+            )
+            for pid, p in people
+            if p["role"] == "interviewer"
+        ]
+        if people:
+            pid, p = people[0]
+            check_in = end + timedelta(days=14)
+            followups.append(
+                (
+                    str(uuid.uuid4()),
+                    user_id,
+                    interview_id,
+                    "check_in",
+                    "check_in",
+                    pid,
+                    p["name"],
+                    p.get("email"),
+                    check_in,
+                    check_in + timedelta(days=1),
+                    f"Following up: {data['role']}",
+                    f"Dear {p['name']},\n\nAny news?",
+                    now,
+                )
+            )
+        async with conn.transaction():
+            await conn.execute(
+                INSERT_INTERVIEW,
+                interview_id,
+                user_id,
+                data["company"],
+                data["role"],
+                starts_at,
+                data.get("duration_minutes", 60),
+                data.get("stage"),
+                data.get("location"),
+                data.get("highlight"),
+                data.get("excitement"),
+                data.get("notes"),
+                now,
+            )
+            await conn.executemany(
+                INSERT_PERSON,
+                [
+                    (
+                        pid,
+                        user_id,
+                        interview_id,
+                        i,
+                        p["name"],
+                        p.get("email"),
+                        p.get("title"),
+                        p["role"],
+                    )
+                    for i, (pid, p) in enumerate(people)
+                ],
+            )
+            await conn.executemany(INSERT_FOLLOWUP, followups)
+    body = {
+        "id": interview_id,
+        "people": [pid for pid, _ in people],
+        "followups": [f[0] for f in followups],
+    }
+    return Response(orjson.dumps(body), 201, media_type="application/json")
+
+
 async def text_uuids(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("uuid", encoder=str, decoder=str, schema="pg_catalog", format="text")
 
@@ -89,4 +202,10 @@ async def lifespan(_app: Starlette) -> AsyncIterator[None]:
     await pool.close()
 
 
-app = Starlette(routes=[Route("/api/v1/followups", followups)], lifespan=lifespan)
+app = Starlette(
+    routes=[
+        Route("/api/v1/followups", followups),
+        Route("/api/v1/interviews", create_interview, methods=["POST"]),
+    ],
+    lifespan=lifespan,
+)

@@ -6,7 +6,7 @@ up and loads them in turn with wrk for BENCH_ROUNDS rounds. Per run: req/s, p50/
 errors and timeouts, app and Postgres CPU ms per request (from /proc), peak RSS per worker.
 Writes bench/results/<UTC time>.json and prints a Markdown table with the targets of issue 5.
 
-Environment: BENCH_SIZE (XS|S|M|L, default M), BENCH_DURATION (s, default 10),
+Environment: BENCH_SIZE (XS|S|M|L, default M), BENCH_DURATION (s, default 8),
 BENCH_ROUNDS (default 3), BENCH_WARMUP (s, default 3), BENCH_DB, BENCH_PG_URL,
 BENCH_RESULTS_DIR, BENCH_NO_WRK=1 (a small Python load loop instead, for the test).
 """
@@ -23,17 +23,18 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench import seed
+from bench import openloop, scale, seed
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -123,19 +124,48 @@ def postgres_delta(before: tuple[dict[int, float], float], database: str) -> flo
     return alive + max(0.0, reaped - before[1])
 
 
-def peak_rss_mb(pid: int) -> float:
-    """The largest VmHWM (peak RSS) among this process's workers (itself if it has none)."""
-    tree = process_tree(pid)
-    workers = [p for p in tree if p != pid] or [pid]
+def workers_of(pid: int) -> list[int]:
+    """This server's worker processes (itself if it has none)."""
+    return [p for p in process_tree(pid) if p != pid] or [pid]
+
+
+def worker_rss_mb(pid: int, field: str = "VmRSS", workers: list[int] | None = None) -> float:
+    """The largest RSS (VmRSS now, or VmHWM: the peak since start) among a server's
+    workers."""
+    workers = workers or workers_of(pid)
     peak = 0
     for p in workers:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
+                if line.startswith(f"{field}:"):
                     peak = max(peak, int(line.split()[1]))
         except OSError:
             continue
     return peak / 1024
+
+
+class RssSampler:
+    """The largest worker RSS seen while a run is under way (sampled every 0.25 s): T6 is
+    about memory under load, not the start-up peak (migrations run in the serving process)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak = pid, 0.0
+        self.workers = workers_of(pid)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.25):
+            self.peak = max(self.peak, worker_rss_mb(self.pid, workers=self.workers))
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, worker_rss_mb(self.pid))
 
 
 # ---------------------------------------------------------------- servers
@@ -221,10 +251,11 @@ def ensure_wrk() -> str | None:
 
 @dataclass(frozen=True)
 class Workload:
-    """One endpoint: the requests wrk picks from, at random, per request."""
+    """One endpoint (or mix): the requests wrk picks from, at random, per request, each as
+    (method, path, headers, body or None)."""
 
     name: str
-    requests: list[tuple[str, dict[str, str]]]
+    requests: list[tuple[str, str, dict[str, str], str | None]]
 
 
 LUA = """
@@ -232,7 +263,7 @@ local reqs = {%s}
 math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
 request = function()
   local r = reqs[math.random(#reqs)]
-  return wrk.format("GET", r[1], r[2])
+  return wrk.format(r[1], r[2], r[3], r[4])
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -250,8 +281,17 @@ def lua_script(workload: Workload, path: Path) -> Path:
         return json.dumps(s)  # a JSON string is a valid Lua string here (ASCII only)
 
     entries = [
-        "{" + quote(url) + ",{" + ",".join(f"[{quote(k)}]={quote(v)}" for k, v in h.items()) + "}}"
-        for url, h in workload.requests
+        "{"
+        + ",".join(
+            [
+                quote(method),
+                quote(url),
+                "{" + ",".join(f"[{quote(k)}]={quote(v)}" for k, v in h.items()) + "}",
+                "nil" if body is None else quote(body),
+            ]
+        )
+        + "}"
+        for method, url, h, body in workload.requests
     ]
     path.write_text(LUA % ",\n".join(entries))
     return path
@@ -273,7 +313,8 @@ class Run:
     timeouts: int
     app_cpu_ms_per_req: float
     pg_cpu_ms_per_req: float
-    peak_rss_mb: float
+    peak_rss_mb: float  # the largest worker RSS sampled under load
+    hwm_rss_mb: float  # VmHWM: the peak since the process started (start-up included)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -317,10 +358,10 @@ async def _python_load(
             nonlocal errors
             i = index
             while time.monotonic() < deadline:
-                url, headers = workload.requests[i % len(workload.requests)]
+                method, url, headers, body = workload.requests[i % len(workload.requests)]
                 i += 7
                 started = time.perf_counter()
-                response = await client.get(url, headers=headers)
+                response = await client.request(method, url, headers=headers, content=body)
                 latencies.append((time.perf_counter() - started) * 1e6)
                 errors += response.status_code >= 400
 
@@ -360,10 +401,11 @@ def measure(
     app_pids = process_tree(server.process.pid)
     pg_before = postgres_cpu(database)
     app_before = cpu_seconds(app_pids)
-    if wrk:
-        data = wrk_load(wrk, server, script, connections, seconds)
-    else:
-        data = asyncio.run(_python_load(server, workload, min(connections, 8), seconds))
+    with RssSampler(server.process.pid) as rss:
+        if wrk:
+            data = wrk_load(wrk, server, script, connections, seconds)
+        else:
+            data = asyncio.run(_python_load(server, workload, min(connections, 8), seconds))
     app_after = cpu_seconds(app_pids)
     pg_used = postgres_delta(pg_before, database)
     requests = max(1, data["requests"])
@@ -383,7 +425,8 @@ def measure(
         timeouts=data["timeout"],
         app_cpu_ms_per_req=round((app_after - app_before) * 1000 / requests, 3),
         pg_cpu_ms_per_req=round(pg_used * 1000 / requests, 3),
-        peak_rss_mb=round(peak_rss_mb(server.process.pid), 1),
+        peak_rss_mb=round(rss.peak, 1),
+        hwm_rss_mb=round(worker_rss_mb(server.process.pid, "VmHWM"), 1),
     )
     print(
         f"  r{round_no} {workload.name:<9} {server.name:<10} c{connections:<3} "
@@ -412,25 +455,77 @@ def login(server: Server, email: str, password: str) -> str:
     return cookie
 
 
+def interview_body(n: int) -> str:
+    """An interview with 3 people (a hiring manager and two interviewers) a few days ago."""
+    starts = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2, minutes=n)
+    return json.dumps(
+        {
+            "company": seed.COMPANIES[n % len(seed.COMPANIES)],
+            "role": seed.ROLES[n % len(seed.ROLES)],
+            "starts_at": starts.isoformat(),
+            "stage": "Onsite",
+            "highlight": "the migration of the billing system to event sourcing",
+            "people": [
+                {"name": "Ana Alvarez", "email": "ana@acme.example", "role": "hiring_manager"},
+                {"name": "Ben Brown", "email": "ben@acme.example", "role": "interviewer"},
+                {"name": "Chloé Chen", "email": "chloe@acme.example", "role": "interviewer"},
+            ],
+        }
+    )
+
+
+def split_users(users: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Readers and writers, apart: E4's writes add interviews, which would otherwise grow
+    the Today pages and lists that E1 to E3 read from round to round."""
+    writers = max(1, min(200, len(users) // 5))
+    return users[:-writers], users[-writers:]
+
+
 def workloads(credentials: dict[str, Any], cookies: list[str]) -> dict[str, Workload]:
-    users = credentials["users"]
+    users, writers = split_users(credentials["users"])
+
+    def bearer(u: dict[str, Any], **more: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {u['token']}", **more}
+
     e1 = [
-        (f"/api/v1/followups?due_state={state}", {"Authorization": f"Bearer {u['token']}"})
+        ("GET", f"/api/v1/followups?due_state={state}", bearer(u), None)
         for u in users
         for state in STATES
     ]
-    page = [("/", {"Cookie": f"followup_session={c}"}) for c in cookies]
-    fragment = [("/", {"Cookie": f"followup_session={c}", "HX-Request": "true"}) for c in cookies]
-    e3 = [
-        (f"/api/v1/interviews/{i}", {"Authorization": f"Bearer {u['token']}"})
-        for u in users
-        for i in u["interviews"]
+    page = [("GET", "/", {"Cookie": f"followup_session={c}"}, None) for c in cookies]
+    fragment = [
+        ("GET", "/", {"Cookie": f"followup_session={c}", "HX-Request": "true"}, None)
+        for c in cookies
     ]
+    e3 = [
+        ("GET", f"/api/v1/interviews/{i}", bearer(u), None) for u in users for i in u["interviews"]
+    ]
+    json_type = {"Content-Type": "application/json"}
+    creates = [
+        ("POST", "/api/v1/interviews", bearer(u, **json_type), interview_body(n))
+        for n, u in enumerate(writers)
+    ]
+    marks = [
+        ("PATCH", f"/api/v1/followups/{f}", bearer(u, **json_type), '{"status": "sent"}')
+        for u in writers
+        for f in u["scheduled"][:1]
+    ]
+    # E4: E1's reads (of the writers) with 10 % writes, half new interviews, half marked sent.
+    writes = [w for pair in zip(creates, marks, strict=False) for w in pair] or creates
+    reads = [
+        ("GET", f"/api/v1/followups?due_state={state}", bearer(u), None)
+        for u in writers
+        for state in STATES
+    ]
+    reads = (reads * (1 + 9 * len(writes) // len(reads)))[: 9 * len(writes)]
+    e4 = [*reads, *writes]
     return {
         "E1": Workload("E1", e1),
         "E2": Workload("E2", page),
         "E2-htmx": Workload("E2-htmx", fragment),
         "E3": Workload("E3", e3),
+        "E4": Workload("E4", e4),
+        "E4-write": Workload("E4-write", creates),
     }
 
 
@@ -483,44 +578,102 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def summarize(runs: list[Run]) -> dict[str, Any]:
-    def pick(workload: str, server: str, connections: int) -> list[Run]:
-        return [
-            r
-            for r in runs
-            if r.workload == workload and r.server == server and r.connections == connections
-        ]
+def _pick(runs: list[Run], workload: str, server: str, connections: int) -> list[Run]:
+    return [
+        r
+        for r in runs
+        if r.workload == workload and r.server == server and r.connections == connections
+    ]
 
-    def ratios(num: list[Run], den: list[Run], attr: str = "rps") -> list[float]:
-        by_round = {r.round: getattr(r, attr) for r in den}
-        return [getattr(r, attr) / by_round[r.round] for r in num if by_round.get(r.round, 0) > 0]
 
-    base64_, p1, p2 = (
-        pick("E1", "baseline", 64),
-        pick("E1", "product-1w", 64),
-        pick("E1", "product-2w", 64),
+def _ratios(num: list[Run], den: list[Run], attr: str = "rps") -> list[float]:
+    """Per round: the numerator's figure ÷ the denominator's in the same round."""
+    by_round = {r.round: getattr(r, attr) for r in den}
+    return [getattr(r, attr) / by_round[r.round] for r in num if by_round.get(r.round, 0) > 0]
+
+
+def ratios(runs: list[Run]) -> dict[str, list[float]]:
+    base, p1, p2 = (
+        _pick(runs, "E1", "baseline", 64),
+        _pick(runs, "E1", "product-1w", 64),
+        _pick(runs, "E1", "product-2w", 64),
     )
-    s: dict[str, Any] = {
-        "E1 1 worker ÷ baseline": ratios(p1, base64_),
-        "E1 2 workers ÷ baseline": ratios(p2, base64_),
-        "E1 app CPU/req 1 worker ÷ baseline": ratios(p1, base64_, "app_cpu_ms_per_req"),
-        "E2 ÷ E1 (1 worker)": ratios(pick("E2", "product-1w", 64), p1),
-        "E2 htmx ÷ E1 (1 worker)": ratios(pick("E2-htmx", "product-1w", 64), p1),
-        "E3 ÷ E1 (1 worker)": ratios(pick("E3", "product-1w", 64), p1),
+    return {
+        "E1 1 worker ÷ baseline": _ratios(p1, base),
+        "E1 2 workers ÷ baseline": _ratios(p2, base),
+        "E1 app CPU/req 1 worker ÷ baseline": _ratios(p1, base, "app_cpu_ms_per_req"),
+        "E2 ÷ E1 (1 worker)": _ratios(_pick(runs, "E2", "product-1w", 64), p1),
+        "E2 htmx ÷ E1 (1 worker)": _ratios(_pick(runs, "E2-htmx", "product-1w", 64), p1),
+        "E3 ÷ E1 (1 worker)": _ratios(_pick(runs, "E3", "product-1w", 64), p1),
+        "E4 mix ÷ E1 (1 worker)": _ratios(_pick(runs, "E4", "product-1w", 64), p1),
+        "E4 writes ÷ raw asyncpg (1 worker)": _ratios(
+            _pick(runs, "E4-write", "product-1w", 8), _pick(runs, "E4-write", "baseline", 8)
+        ),
     }
+
+
+def previous_http_ratio(results_dir: Path, size: str) -> float | None:
+    """The E1 1-worker ratio of the latest earlier run at `size` (for T5's HTTP half)."""
+    for path in sorted(results_dir.glob("*.json"), reverse=True):
+        try:
+            report = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if report.get("meta", {}).get("size") == size:
+            values = report.get("summary", {}).get("ratios", {}).get("E1 1 worker ÷ baseline")
+            if values:
+                return _median(values)
+    return None
+
+
+def summarize(
+    runs: list[Run],
+    *,
+    open_loop: dict[str, Any],
+    scale_check: dict[str, Any] | None,
+    size: str,
+    results_dir: Path,
+) -> dict[str, Any]:
+    s = ratios(runs)
     p99_8 = {
-        "E1": _median([r.p99_ms for r in pick("E1", "product-1w", 8)]),
-        "E2": _median([r.p99_ms for r in pick("E2", "product-1w", 8)]),
+        "E1": _median([r.p99_ms for r in _pick(runs, "E1", "product-1w", 8)]),
+        "E2": _median([r.p99_ms for r in _pick(runs, "E2", "product-1w", 8)]),
     }
     product_runs = [r for r in runs if r.server.startswith("product")]
     worst64 = max((r.p99_ms for r in product_runs if r.connections == 64), default=float("nan"))
     failures = sum(r.errors + r.timeouts for r in product_runs)
     rss = max((r.peak_rss_mb for r in product_runs), default=float("nan"))
+    hwm = max((r.hwm_rss_mb for r in product_runs), default=float("nan"))
 
     def med(key: str) -> float:
         return _median(s[key])
 
-    targets = {
+    t5: tuple[bool | None, str]
+    if scale_check:
+        worst = max(scale_check.values(), key=lambda q: q["time_ratio"])
+        worst_name = next(k for k, v in scale_check.items() if v is worst)
+        buffers = max(q["buffer_ratio"] for q in scale_check.values())
+        sql_ok = all(q["time_ratio"] <= 1.5 for q in scale_check.values())
+        other = {"M": "L", "L": "M"}.get(size)
+        here = med("E1 1 worker ÷ baseline")
+        there = previous_http_ratio(results_dir, other) if other else None
+        http = ""
+        http_ok: bool | None = None
+        if there is not None:
+            at_l, at_m = (here, there) if size == "L" else (there, here)
+            http_ok = at_l >= 0.9 * at_m
+            http = f"; HTTP E1 ratio at L ÷ at M {at_l / at_m:.2f} (≥ 0.9)"
+        else:
+            http = f"; HTTP ratio at L vs M: needs a run at {other or 'M and L'} too"
+        t5 = (
+            sql_ok and http_ok is not False,
+            f"SQL L ÷ M worst {worst['time_ratio']:.2f} ({worst_name}; ≤ 1.5), "
+            f"buffers L ÷ M worst {buffers:.2f}{http}",
+        )
+    else:
+        t5 = (None, "not measured (BENCH_SCALE=off)")
+    t7 = med("E4 writes ÷ raw asyncpg (1 worker)")
+    targets: dict[str, tuple[bool | None, str]] = {
         "T1": (
             med("E1 1 worker ÷ baseline") >= 0.50 and med("E1 2 workers ÷ baseline") >= 0.65,
             f"1 worker {med('E1 1 worker ÷ baseline'):.2f} (≥ 0.50), "
@@ -539,20 +692,25 @@ def summarize(runs: list[Run]) -> dict[str, Any]:
         "T4": (
             med("E2 ÷ E1 (1 worker)") >= 0.75 and med("E2 htmx ÷ E1 (1 worker)") >= 0.9,
             f"E2 page {med('E2 ÷ E1 (1 worker)'):.2f} × E1 (≥ 0.75), "
-            f"htmx {med('E2 htmx ÷ E1 (1 worker)'):.2f} × E1 (≥ 0.9; measured as GET / with "
-            "HX-Request, which the app answers with the full page today)",
+            f"htmx fragment {med('E2 htmx ÷ E1 (1 worker)'):.2f} × E1 (≥ 0.9)",
         ),
-        "T5": (None, "not measured yet (EXPLAIN at M and L, HTTP ratio at L)"),
-        "T6": (rss <= 100, f"peak RSS per worker {rss:.0f} MB (≤ 100)"),
-        "T7": (None, "not measured yet (E4 writes)"),
+        "T5": t5,
+        "T6": (
+            rss <= 100,
+            f"RSS per worker under load {rss:.0f} MB (≤ 100); start-up peak {hwm:.0f} MB",
+        ),
+        "T7": (
+            t7 >= 0.35,
+            f"interview + 3 people + follow-ups {t7:.2f} × raw asyncpg in one transaction (≥ 0.35)",
+        ),
     }
-    return {"ratios": s, "targets": targets}
+    return {"ratios": s, "targets": targets, "open_loop": open_loop, "scale": scale_check}
 
 
 def table(runs: list[Run], summary: dict[str, Any], meta: dict[str, Any]) -> str:
     lines = [
         f"### Followup ÷ raw baseline — BENCH_SIZE={meta['size']}, {meta['rounds']} rounds × "
-        f"{meta['duration']} s, wrk={meta['load']}, {meta['cpus']} CPUs",
+        f"{meta['duration']} s, load={meta['load']}, {meta['cpus']} CPUs",
         "",
         "| ratio | median | min – max |",
         "| --- | ---: | ---: |",
@@ -565,18 +723,14 @@ def table(runs: list[Run], summary: dict[str, Any], meta: dict[str, Any]) -> str
     lines += [
         "",
         "| workload | server | conns | req/s | p50 ms | p90 ms | p99 ms | err+timeout "
-        "| app CPU ms/req | PG CPU ms/req | peak RSS MB/worker |",
+        "| app CPU ms/req | PG CPU ms/req | RSS MB/worker under load |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     keys = sorted(
         {(r.workload, r.server, r.connections) for r in runs}, key=lambda k: (k[0], -k[2], k[1])
     )
     for workload, server, connections in keys:
-        group = [
-            r
-            for r in runs
-            if (r.workload, r.server, r.connections) == (workload, server, connections)
-        ]
+        group = _pick(runs, workload, server, connections)
 
         def mid(attr: str, group: list[Run] = group) -> float:
             return _median([getattr(r, attr) for r in group])
@@ -588,13 +742,53 @@ def table(runs: list[Run], summary: dict[str, Any], meta: dict[str, Any]) -> str
             f"| {mid('app_cpu_ms_per_req'):.2f} | {mid('pg_cpu_ms_per_req'):.2f} "
             f"| {max(r.peak_rss_mb for r in group):.0f} |"
         )
+    if summary["open_loop"]:
+        lines += [
+            "",
+            "Open loop, E1 at a fixed rate (half the baseline's c64 maximum); latency from each "
+            "request's due time:",
+            "",
+            "| server | target req/s | achieved req/s | p50 ms | p90 ms | p99 ms | max ms "
+            "| errors | not sent (behind) |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for server, o in summary["open_loop"].items():
+            lines.append(
+                f"| {server} | {o['target_rps']:.0f} | {o['achieved_rps']:.0f} | {o['p50_ms']:.1f} "
+                f"| {o['p90_ms']:.1f} | {o['p99_ms']:.1f} | {o['max_ms']:.0f} | {o['errors']} "
+                f"| {o['dropped']} |"
+            )
+    if summary["scale"]:
+        small, large = meta["scale_sizes"]
+        lines += [
+            "",
+            f"SQL scaling, EXPLAIN (ANALYZE, BUFFERS) medians at {small} and {large}:",
+            "",
+            f"| query | ms at {small} | ms at {large} | {large} ÷ {small} | buffers at {small} "
+            f"| buffers at {large} | {large} ÷ {small} | rows returned | buffers per row "
+            "| seq scans |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        ]
+
+        def per_row(q: dict[str, Any]) -> str:
+            return f"{q['buffers'] / q['rows']:.1f}" if q["rows"] else "–"
+
+        for name, q in summary["scale"].items():
+            a, b = q["small"], q["large"]
+            lines.append(
+                f"| {name} | {a['ms']:.3f} | {b['ms']:.3f} | **{q['time_ratio']:.2f}** "
+                f"| {a['buffers']:.0f} | {b['buffers']:.0f} | {q['buffer_ratio']:.2f} "
+                f"| {a['rows']:.0f} / {b['rows']:.0f} | {per_row(a)} / {per_row(b)} "
+                f"| {', '.join(b['seq_scans']) or 'none'} |"
+            )
     lines += ["", "| target | status | figure |", "| --- | --- | --- |"]
     for name, (met, figure) in summary["targets"].items():
-        status = "not measured yet" if met is None else "met" if met else "**not met**"
+        status = "not measured" if met is None else "met" if met else "**not met**"
         lines.append(f"| {name} | {status} | {figure} |")
-    lines.append("| E4, E5 | not measured yet | write mix; worker's claim query |")
     lines.append("")
-    lines.append("Medians over rounds (req/s, latencies, CPU); RSS is the peak over all rounds.")
+    lines.append(
+        "Medians over rounds (req/s, latencies, CPU); RSS is the largest sampled during the rounds."
+    )
     return "\n".join(lines)
 
 
@@ -613,6 +807,9 @@ def plan() -> list[tuple[str, str, int]]:
             ("E2", "product-1w", 64),
             ("E2-htmx", "product-1w", 64),
             ("E3", "product-1w", 64),
+            ("E4", "product-1w", 64),
+            ("E4-write", "product-1w", 8),
+            ("E4-write", "baseline", 8),
         ]
     return [
         ("E1", "product-1w", 64),
@@ -624,14 +821,75 @@ def plan() -> list[tuple[str, str, int]]:
         ("E2-htmx", "product-1w", 64),
         ("E2", "product-1w", 8),
         ("E3", "product-1w", 64),
+        ("E4", "product-1w", 64),
+        ("E4-write", "product-1w", 8),
+        ("E4-write", "baseline", 8),
     ]
+
+
+def run_open_loop(
+    started: dict[str, Server], workload: Workload, rate: float, seconds: float
+) -> dict[str, Any]:
+    requests = [
+        openloop.Request(method, url, headers, body.encode() if body else None)
+        for method, url, headers, body in workload.requests
+    ]
+    found = {}
+    for name in ("product-1w", "product-2w", "baseline"):
+        if name in started:
+            result = openloop.open_loop(
+                "127.0.0.1", started[name].port, requests, rate=rate, seconds=seconds
+            )
+            found[name] = result
+            print(
+                f"  open loop {name:<10} {result['target_rps']:>6.0f} req/s target, "
+                f"{result['achieved_rps']:>6.0f} achieved, p99 {result['p99_ms']:.1f} ms, "
+                f"errors {result['errors']}, not sent {result['dropped']}",
+                flush=True,
+            )
+    return found
+
+
+def scale_database(size: str, bench_size: str, bench_db: str) -> tuple[str, list[str]]:
+    """The database and user ids for `size`: the bench's own, or a kept one (seeding L takes
+    a few minutes), seeded again when it is missing, from another seed, or over two days
+    old. The database's comment records what was seeded when."""
+    if size == bench_size:
+        credentials = json.loads((seed.ROOT / "bench" / ".work" / f"run-{size}.json").read_text())
+        return seed.database_url(bench_db), [u["id"] for u in credentials["users"]]
+    name = f"{bench_db}_{size}"
+    url = seed.database_url(name)
+    marker = seed.seeded_marker(name)
+    fresh = False
+    if marker is not None and marker.get("size") == size and marker.get("seed") == seed.SEED:
+        seeded = datetime.fromisoformat(marker["seeded_at"])
+        fresh = datetime.now(UTC) - seeded < timedelta(days=2)
+    if fresh:
+        seed.migrate(url)  # a kept database gets any new index
+    else:
+        print(f"seeding {size} for the SQL scaling check (kept as {name})…", flush=True)
+        seed.recreate_database(name)
+        seed.migrate(url)
+        seed.seed(size, url, seed.ROOT / "bench" / ".work" / f"credentials-{name}.json")
+        seed.mark_seeded(name, size)
+    return url, seed.user_ids(url)
+
+
+def scale_sizes(bench_size: str) -> tuple[str, str] | None:
+    setting = os.environ.get("BENCH_SCALE", "M:L")
+    if setting.lower() in ("off", "0", "no", ""):
+        return None
+    small, _, large = setting.upper().partition(":")
+    if small not in seed.SIZES or large not in seed.SIZES:
+        raise SystemExit(f"BENCH_SCALE must be SIZE:SIZE (sizes {', '.join(seed.SIZES)}) or off")
+    return small, large
 
 
 def main() -> int:
     size = os.environ.get("BENCH_SIZE", "M").upper()
     if size not in seed.SIZES:
         raise SystemExit(f"BENCH_SIZE must be one of {', '.join(seed.SIZES)}")
-    duration = env_int("BENCH_DURATION", 10)
+    duration = env_int("BENCH_DURATION", 8)
     rounds = env_int("BENCH_ROUNDS", 3)
     warmup = env_int("BENCH_WARMUP", 3)
     results_dir = Path(os.environ.get("BENCH_RESULTS_DIR", ROOT / "bench" / "results"))
@@ -640,16 +898,19 @@ def main() -> int:
     if wrk is None:
         print("no wrk: using the small Python load loop (figures are not comparable)")
     database = seed.database_name()
+    sizes = scale_sizes(size)
+    open_loop: dict[str, Any] = {}
+    scale_check: dict[str, Any] | None = None
     with tempfile.TemporaryDirectory(prefix="followup-bench-") as tmp:
         workdir = Path(tmp)
-        credentials_path = workdir / "credentials.json"
+        credentials_path = ROOT / "bench" / ".work" / f"run-{size}.json"
         seeded = seed.prepare(size, credentials_path)
         credentials = json.loads(credentials_path.read_text())
         runs: list[Run] = []
         try:
             names = {server for _, server, _ in plan()}
             with servers(seed.database_url(database), workdir, names) as started:
-                users = credentials["users"][: min(20, len(credentials["users"]))]
+                users = split_users(credentials["users"])[0][:20]
                 cookies = [
                     login(started["product-1w"], u["email"], credentials["password"]) for u in users
                 ]
@@ -683,10 +944,23 @@ def main() -> int:
                                 workdir,
                             )
                         )
+                base_max = _median([r.rps for r in _pick(runs, "E1", "baseline", 64)])
+                if base_max == base_max and base_max > 0:  # not NaN
+                    print(f"open loop at {base_max / 2:.0f} req/s…", flush=True)
+                    open_loop = run_open_loop(started, loads["E1"], base_max / 2, duration)
+            if sizes:
+                print(f"SQL scaling check ({sizes[0]} and {sizes[1]})…", flush=True)
+                measured = {}
+                for which in sizes:
+                    url, user_ids = scale_database(which, size, database)
+                    measured[which] = scale.measure(url, user_ids)
+                scale_check = scale.compare(measured[sizes[0]], measured[sizes[1]])
         finally:
             if not os.environ.get("BENCH_KEEP_DB"):
                 seed.drop_database(database)
-    summary = summarize(runs)
+    summary = summarize(
+        runs, open_loop=open_loop, scale_check=scale_check, size=size, results_dir=results_dir
+    )
     meta = {
         "size": size,
         "rounds": rounds,
@@ -695,6 +969,7 @@ def main() -> int:
         "load": "wrk" if wrk else "python",
         "cpus": os.cpu_count(),
         "seeded": asdict(seeded),
+        "scale_sizes": list(sizes) if sizes else None,
         "started": datetime.now(UTC).isoformat(),
         "elapsed_s": round(time.monotonic() - began, 1),
     }
@@ -709,6 +984,8 @@ def main() -> int:
                     "targets": {
                         k: {"met": m, "figure": f} for k, (m, f) in summary["targets"].items()
                     },
+                    "open_loop": open_loop,
+                    "scale": scale_check,
                 },
                 "runs": [asdict(r) for r in runs],
             },

@@ -25,10 +25,12 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Json
 from sqlalchemy import Table
 
 from app.auth.service import TOKEN_PREFIX, hash_password, hash_secret
 from app.followups import drafts
+from app.reminders.models import Outbox
 from app.tables import ApiToken, Followup, Interview, Person, User
 
 SEED = 20261125
@@ -101,6 +103,45 @@ def recreate_database(name: str) -> None:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
+def database_exists(name: str) -> bool:
+    with psycopg.connect(f"{admin_url()}/postgres", autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        return found is not None
+
+
+def mark_seeded(name: str, size: str) -> None:
+    """Record in the database's comment what was seeded and when (for kept databases)."""
+    marker = json.dumps({"size": size, "seed": SEED, "seeded_at": datetime.now(UTC).isoformat()})
+    with psycopg.connect(f"{admin_url()}/postgres", autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                sql.Identifier(name), sql.Literal(marker)
+            )
+        )
+
+
+def seeded_marker(name: str) -> dict[str, Any] | None:
+    with psycopg.connect(f"{admin_url()}/postgres", autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+            (name,),
+        ).fetchone()
+    if row is None or not row[0]:
+        return None
+    try:
+        found: dict[str, Any] = json.loads(row[0])
+    except ValueError:
+        return None
+    return found
+
+
+def user_ids(url: str) -> list[str]:
+    """The seeded users in seeding order (their emails are numbered)."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT id FROM users ORDER BY email LIMIT 100").fetchall()
+    return [str(r[0]) for r in rows]
+
+
 def drop_database(name: str) -> None:
     with psycopg.connect(f"{admin_url()}/postgres", autocommit=True) as conn:
         conn.execute(
@@ -160,6 +201,7 @@ class Seeded:
     interviews: int
     people: int
     followups: int
+    outbox: int
     seconds: float
 
 
@@ -217,6 +259,8 @@ def seed(
         interviews = Copier(conn, Interview.__table__)  # type: ignore[arg-type]
         people = Copier(conn, Person.__table__)  # type: ignore[arg-type]
         followups = Copier(conn, Followup.__table__)  # type: ignore[arg-type]
+        outbox = Copier(conn, Outbox.__table__)  # type: ignore[arg-type]
+        copiers = (users, tokens, interviews, people, followups, outbox)
         for u in range(n_users):
             user_id = _uuid(rng)
             first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -245,6 +289,7 @@ def seed(
             )
             made = 0
             interview_ids: list[str] = []
+            scheduled: list[str] = []
             while made < per_user:
                 interview_id = _uuid(rng)
                 # Spread over a year: eleven months back to one month ahead.
@@ -335,8 +380,9 @@ def seed(
                         ),
                         templates,
                     )
+                    followup_id = _uuid(rng)
                     followups.add(
-                        id=_uuid(rng),
+                        id=followup_id,
                         user_id=user_id,
                         interview_id=interview_id,
                         kind=kind,
@@ -356,34 +402,75 @@ def seed(
                         created_at=starts_at,
                         updated_at=starts_at,
                     )
+                    # The worker's queue: a "due now" mail per follow-up, sent once its time
+                    # came (a few still pending: what the next claim finds), pending if ahead.
+                    if status == "scheduled" and len(scheduled) < 5:
+                        scheduled.append(str(followup_id))
+                    if not_before <= now:
+                        state = "pending" if rng.random() < 0.01 else "sent"
+                    else:
+                        state = "pending"
+                    outbox.add(
+                        id=_uuid(rng),
+                        user_id=user_id,
+                        kind="due_now",
+                        dedupe_key=f"due_now:{followup_id}",
+                        payload=Json(
+                            {
+                                "to": email,
+                                "subject": f"Due: {draft.subject}",
+                                "text": f"Open the draft: /followups/{followup_id}",
+                            }
+                        ),
+                        due_at=not_before,
+                        status=state,
+                        attempts=1 if state == "sent" else 0,
+                        claimed_until=None,
+                        last_error=None,
+                        sent_at=not_before if state == "sent" else None,
+                        created_at=not_before,
+                    )
             if len(followups.rows) >= 20000:  # parents first: foreign keys are checked on arrival
-                for copier in (users, tokens, interviews, people, followups):
+                for copier in copiers:
                     copier.flush()
             credentials.append(
                 {
+                    "id": str(user_id),
                     "email": email,
                     "token": token,
                     "interviews": rng.sample(interview_ids, min(5, len(interview_ids))),
+                    "scheduled": scheduled,
                 }
             )
-        for copier in (users, tokens, interviews, people, followups):
+        for copier in copiers:
             copier.flush()
         conn.commit()
         conn.autocommit = True
         conn.execute("VACUUM ANALYZE")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"size": size, "password": PASSWORD, "users": credentials}))
+    out.write_text(
+        json.dumps(
+            {
+                "size": size,
+                "password": PASSWORD,
+                "seeded_at": now.isoformat(),
+                "users": credentials,
+            }
+        )
+    )
     result = Seeded(
         size,
         users.count,
         interviews.count,
         people.count,
         followups.count,
+        outbox.count,
         time.monotonic() - started,
     )
     log(
         f"seeded {size}: {result.users} users, {result.interviews} interviews, "
-        f"{result.people} people, {result.followups} follow-ups in {result.seconds:.1f} s"
+        f"{result.people} people, {result.followups} follow-ups, {result.outbox} outbox rows "
+        f"in {result.seconds:.1f} s"
     )
     return result
 
@@ -402,3 +489,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit(f"BENCH_SIZE must be one of {', '.join(SIZES)}")
     prepare(size, ROOT / "bench" / ".work" / f"credentials-{size}.json")
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -197,3 +197,20 @@ async def test_a_history_restore_request_gets_the_full_page(client: httpx.AsyncC
         response = await client.get(path, headers={**HTMX, "HX-History-Restore-Request": "true"})
         assert response.status_code == 200, path
         assert response.text.lstrip().startswith("<!doctype html>"), path
+
+
+async def test_today_to_htmx_is_only_its_section_and_varies_on_hx_request(
+    client: httpx.AsyncClient,
+) -> None:
+    csrf = await browser_session(client)
+    await due_interview(client, csrf)
+    fragment = await client.get("/", headers=HTMX)
+    assert fragment.status_code == 200
+    assert fragment.text.lstrip().startswith('<section id="today"')
+    assert "<html" not in fragment.text and "<nav" not in fragment.text
+    assert "Thank-you note to Ann Lee" in fragment.text
+    assert "HX-Request" in fragment.headers["vary"]
+    page = await client.get("/")
+    assert page.text.lstrip().startswith("<!doctype html>")
+    assert "HX-Request" in page.headers["vary"]
+    assert_security_headers(fragment)

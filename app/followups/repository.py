@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    RowMapping,
+    Select,
+    and_,
+    bindparam,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.followups.models import Followup
@@ -16,13 +27,65 @@ if TYPE_CHECKING:
     from app.followups.service import FollowupFilters
 
 
-def _due_state_clause(state: DueState, now: datetime) -> ColumnElement[bool]:
+# What a FollowupRead is made of: hot lists select these columns and read rows as mappings
+# instead of hydrating ORM objects (no identity map, no change tracking; bench/, issue 5).
+READ_COLUMNS = (
+    Followup.id,
+    Followup.interview_id,
+    Followup.kind,
+    Followup.recipient_name,
+    Followup.recipient_email,
+    Followup.not_before,
+    Followup.due_at,
+    Followup.status,
+    Followup.sent_at,
+    Followup.subject,
+    Followup.body,
+    Followup.draft_edited,
+    Followup.snoozed,
+)
+
+
+def _due_state_clause(state: DueState) -> ColumnElement[bool]:
     scheduled = Followup.status == Status.SCHEDULED.value
+    now: BindParameter[datetime] = bindparam("now")
     if state is DueState.UPCOMING:
         return and_(scheduled, Followup.not_before > now)
     if state is DueState.DUE:
         return and_(scheduled, Followup.not_before <= now, Followup.due_at >= now)
     return and_(scheduled, Followup.due_at < now)
+
+
+_ListShape = tuple[DueState | None, bool, bool, bool, bool, bool]
+
+
+@functools.cache
+def _list_statement(shape: _ListShape) -> Select[*tuple[Any, ...]]:
+    """One statement per combination of filters, built once with bound parameters: building
+    a select and its cache key on every request cost more than running it (bench/)."""
+    due_state, status, kind, interview_id, due_before, after = shape
+    query = select(*READ_COLUMNS).where(Followup.user_id == bindparam("user_id"))
+    if due_state is not None:
+        query = query.where(_due_state_clause(due_state))
+    if status:
+        query = query.where(Followup.status == bindparam("status"))
+    if kind:
+        query = query.where(Followup.kind == bindparam("kind"))
+    if interview_id:
+        query = query.where(Followup.interview_id == bindparam("interview_id"))
+    if due_before:
+        query = query.where(Followup.due_at < bindparam("due_before"))
+    if after:
+        query = query.where(
+            or_(
+                Followup.due_at > bindparam("after_due_at"),
+                and_(
+                    Followup.due_at == bindparam("after_due_at"),
+                    Followup.id > bindparam("after_id"),
+                ),
+            )
+        )
+    return query.order_by(Followup.due_at, Followup.id).limit(bindparam("limit", type_=Integer))
 
 
 async def list_for_user(
@@ -33,25 +96,30 @@ async def list_for_user(
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
     now: datetime,
-) -> list[Followup]:
-    query = select(Followup).where(Followup.user_id == user_id)
+) -> list[RowMapping]:
+    """The READ_COLUMNS of one page, as mappings."""
+    shape: _ListShape = (
+        filters.due_state,
+        filters.status is not None,
+        filters.kind is not None,
+        filters.interview_id is not None,
+        filters.due_before is not None,
+        after is not None,
+    )
+    params: dict[str, Any] = {"user_id": user_id, "limit": limit}
     if filters.due_state is not None:
-        query = query.where(_due_state_clause(filters.due_state, now))
+        params["now"] = now
     if filters.status is not None:
-        query = query.where(Followup.status == filters.status.value)
+        params["status"] = filters.status.value
     if filters.kind is not None:
-        query = query.where(Followup.kind == filters.kind.value)
+        params["kind"] = filters.kind.value
     if filters.interview_id is not None:
-        query = query.where(Followup.interview_id == filters.interview_id)
+        params["interview_id"] = filters.interview_id
     if filters.due_before is not None:
-        query = query.where(Followup.due_at < filters.due_before)
+        params["due_before"] = filters.due_before
     if after is not None:
-        due_at, row_id = after
-        query = query.where(
-            or_(Followup.due_at > due_at, and_(Followup.due_at == due_at, Followup.id > row_id))
-        )
-    query = query.order_by(Followup.due_at, Followup.id).limit(limit)
-    return list(await session.scalars(query))
+        params["after_due_at"], params["after_id"] = after
+    return list((await session.execute(_list_statement(shape), params)).mappings())
 
 
 async def get_for_user(
@@ -76,3 +144,28 @@ async def scheduled_with_interviews(
         .limit(limit)
     )
     return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+
+@functools.cache
+def _today_statement() -> Select[*tuple[Any, ...]]:
+    from app.interviews.models import Interview
+
+    return (
+        select(*READ_COLUMNS, Interview.company, Interview.role)
+        .join(Interview, Interview.id == Followup.interview_id)
+        .where(
+            Followup.user_id == bindparam("user_id"),
+            Followup.status == Status.SCHEDULED.value,
+        )
+        .order_by(Followup.due_at, Followup.id)
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
+async def scheduled_for_today(
+    session: AsyncSession, user_id: uuid.UUID, *, limit: int
+) -> list[RowMapping]:
+    """Today's rows: scheduled follow-ups by due time (READ_COLUMNS) with their interview's
+    company and role, as mappings."""
+    rows = await session.execute(_today_statement(), {"user_id": user_id, "limit": limit})
+    return list(rows.mappings())

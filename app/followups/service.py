@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -197,25 +198,33 @@ def apply_outcome(rows: Sequence[Followup], outcome: str) -> None:
             row.status, row.cancelled_by_outcome = Status.SCHEDULED.value, False
 
 
-def to_read(row: Followup, now: datetime) -> FollowupRead:
-    status = Status(row.status)
+def read_of(values: Mapping[Any, Any], now: datetime) -> FollowupRead:
+    """The wire form of a follow-up from its repository.READ_COLUMNS (a row mapping)."""
+    status = Status(values["status"])
     return FollowupRead(
-        id=row.id,
-        interview_id=row.interview_id,
-        kind=Kind(row.kind),
-        recipient_name=row.recipient_name,
-        recipient_email=row.recipient_email,
-        not_before=row.not_before,
-        due_at=row.due_at,
+        id=values["id"],
+        interview_id=values["interview_id"],
+        kind=Kind(values["kind"]),
+        recipient_name=values["recipient_name"],
+        recipient_email=values["recipient_email"],
+        not_before=values["not_before"],
+        due_at=values["due_at"],
         status=status,
-        sent_at=row.sent_at,
-        subject=row.subject,
-        body=row.body,
-        due_state=schedule.due_state(status, row.not_before, row.due_at, now),
-        mailto_url=drafts.mailto_url(row.recipient_email, row.subject, row.body),
-        draft_edited=row.draft_edited,
-        snoozed=row.snoozed,
+        sent_at=values["sent_at"],
+        subject=values["subject"],
+        body=values["body"],
+        due_state=schedule.due_state(status, values["not_before"], values["due_at"], now),
+        mailto_url=drafts.mailto_url(values["recipient_email"], values["subject"], values["body"]),
+        draft_edited=values["draft_edited"],
+        snoozed=values["snoozed"],
     )
+
+
+_READ_FIELDS = tuple(column.key for column in repository.READ_COLUMNS)
+
+
+def to_read(row: Followup, now: datetime) -> FollowupRead:
+    return read_of({name: getattr(row, name) for name in _READ_FIELDS}, now)
 
 
 def sort_key(row: Followup) -> tuple[datetime, str]:
@@ -258,8 +267,8 @@ async def list_followups(
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = encode_cursor(last.due_at.isoformat(), str(last.id))
-    return Page[FollowupRead](items=[to_read(r, now) for r in rows], next_cursor=next_cursor)
+        next_cursor = encode_cursor(last["due_at"].isoformat(), str(last["id"]))
+    return Page[FollowupRead](items=[read_of(r, now) for r in rows], next_cursor=next_cursor)
 
 
 async def get(session: AsyncSession, *, user: User, followup_id: uuid.UUID) -> Followup:
@@ -494,12 +503,12 @@ UPCOMING_SHOWN = 30
 async def today(session: AsyncSession, *, user: User, now: datetime) -> Today:
     """What to send: overdue first, then due, then what comes next."""
     groups: dict[schedule.DueState, list[TodayItem]] = {state: [] for state in schedule.DueState}
-    for row, interview_id, company, role in await repository.scheduled_with_interviews(
-        session, user.id, limit=500
-    ):
-        read = to_read(row, now)
+    for row in await repository.scheduled_for_today(session, user.id, limit=500):
+        read = read_of(row, now)
         if read.due_state is not None:
-            groups[read.due_state].append(TodayItem(read, interview_id, company, role))
+            groups[read.due_state].append(
+                TodayItem(read, read.interview_id, row["company"], row["role"])
+            )
     return Today(
         overdue=groups[schedule.DueState.OVERDUE],
         due=groups[schedule.DueState.DUE],

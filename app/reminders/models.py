@@ -10,6 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
+from app.queue import UNSENT_INDEX_WHERE
 
 
 class Outbox(Base):
@@ -35,6 +36,13 @@ class Outbox(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "dedupe_key"),
         Index(None, "user_id", "status", "due_at"),
+        # The worker's claim (app/queue.py): only unsent rows, by due time (issue 5).
+        Index(
+            "ix_outbox_due_at_unsent",
+            "due_at",
+            postgresql_where=UNSENT_INDEX_WHERE,
+            sqlite_where=UNSENT_INDEX_WHERE,
+        ),
     )
 
 

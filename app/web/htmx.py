@@ -45,7 +45,7 @@ def _prefers_html(accept: str) -> bool:
     return html is not None and (json is None or html < json)
 
 
-def get_htmx(request: Request) -> Htmx:
+async def get_htmx(request: Request) -> Htmx:  # async: no thread-pool hop
     headers = request.headers
     return Htmx(
         request=headers.get("hx-request") == "true",

@@ -94,8 +94,11 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                if headers.get("content-type", "").startswith("text/html"):
+                raw = message.setdefault("headers", [])
+                # The raw list first: cheaper than MutableHeaders on every response.
+                html = any(k == b"content-type" and v.startswith(b"text/html") for k, v in raw)
+                if html:
+                    headers = MutableHeaders(scope=message)
                     for name, value in _HTML_HEADERS:
                         headers[name.decode()] = value.decode()
                     # Pages are per user and change in place: Back must not show a stale copy
@@ -104,8 +107,8 @@ class SecurityHeaders:
                     if scope["path"] == "/docs":
                         # Swagger UI sets inline styles; its scripts are still ours only.
                         headers["content-security-policy"] = DOCS_CONTENT_SECURITY_POLICY
-                else:
-                    headers["x-content-type-options"] = "nosniff"
+                elif not any(k == b"x-content-type-options" for k, _ in raw):
+                    message["headers"] = [*raw, (b"x-content-type-options", b"nosniff")]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
+from app.queue import UNSENT_INDEX_WHERE
 
 
 class Webhook(Base):
@@ -56,5 +57,12 @@ class WebhookDelivery(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "webhook_id", "event_id"),
         Index(None, "user_id", "status", "due_at"),
+        # The worker's claim (app/queue.py): only unsent rows, by due time (issue 5).
+        Index(
+            "ix_webhook_deliveries_due_at_unsent",
+            "due_at",
+            postgresql_where=UNSENT_INDEX_WHERE,
+            sqlite_where=UNSENT_INDEX_WHERE,
+        ),
         Index(None, "user_id", "webhook_id", "created_at"),
     )
