@@ -108,8 +108,9 @@ def test_changing_the_password_and_deleting_the_account_in_settings(
     user = sign_up(page)
     page.goto("/settings#settings-account")
     account = page.locator("#settings-account")
-    expect(account.get_by_role("link", name="Download my data")).to_have_attribute(
-        "href", "/api/v1/export"
+    # The warning points to the export, offered once on the page under "Your data".
+    expect(account.get_by_role("link", name="Your data")).to_have_attribute(
+        "href", "#settings-data"
     )
 
     account.get_by_label("Current password").fill("not my password")
