@@ -72,7 +72,13 @@ def async_url(url: str) -> str:
     if backend == "sqlite":
         return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
     if backend in ("postgresql", "postgres"):
-        return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+        query = dict(parsed.query)
+        # libpq's `sslmode` (hosted Postgres URLs carry it) is `ssl` to asyncpg, same values.
+        if "sslmode" in query:
+            query.setdefault("ssl", query.pop("sslmode"))
+        return parsed.set(drivername="postgresql+asyncpg", query=query).render_as_string(
+            hide_password=False
+        )
     raise ValueError(f"unsupported database URL scheme: {parsed.drivername}")
 
 

@@ -5,9 +5,18 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 
+from app.db import async_url
 from app.main import create_app
-from tests.conftest import PASSWORD, client_of, create_interview, interview_body, make_settings
+from tests.conftest import (
+    PASSWORD,
+    POSTGRES,
+    client_of,
+    create_interview,
+    interview_body,
+    make_settings,
+)
 
 
 async def test_healthz_is_ok_when_the_database_answers(client: httpx.AsyncClient) -> None:
@@ -71,3 +80,19 @@ async def test_concurrent_writes_all_succeed(
         return created.status_code, patched.status_code
 
     assert set(await asyncio.gather(*(write(n) for n in range(20)))) == {(201, 200)}
+
+
+def test_a_libpq_sslmode_in_the_url_reaches_the_async_driver() -> None:
+    url = async_url("postgresql://u:p@db.example.org/followup?sslmode=require")
+    assert url == "postgresql+asyncpg://u:p@db.example.org/followup?ssl=require"
+    assert async_url("postgresql+psycopg://db/f").startswith("postgresql+asyncpg://db/f")
+
+
+@pytest.mark.skipif(not POSTGRES, reason="needs Postgres: set TEST_DATABASE_URL")
+async def test_a_postgres_url_with_sslmode_serves(database_url: str) -> None:
+    """Hosted Postgres URLs carry libpq's sslmode; the app must still connect with it."""
+    app = create_app(make_settings(f"{database_url}?sslmode=disable"))
+    async with client_of(app) as client:
+        response = await client.get("/healthz")
+    await app.state.engine.dispose()
+    assert response.status_code == 200, response.text
