@@ -113,7 +113,61 @@ def seed(base_url: str) -> dict[str, Any]:
             if followup["kind"] == "thank_you":
                 mark_sent(followup)
         call("PATCH", f"/api/v1/interviews/{umbrella['id']}", json={"outcome": "rejected"})
+        call("PATCH", "/api/v1/me", json={"board_sharing": "companies"})
+        call(
+            "POST",
+            "/api/v1/group/templates",
+            json={
+                "kind": "check_in",
+                "name": "Short and warm check-in",
+                "subject": "{role} at {company}: any news?",
+                "body": "Hi {recipient_first_name},\n\nI enjoyed our conversation on "
+                "{interview_date} and am still very keen on the {role} role. Is there any "
+                "news on next steps?\n\nBest,\n{sender_name}",
+            },
+        )
         return call("GET", f"/api/v1/interviews/{acme['id']}")  # type: ignore[no-any-return]
+
+
+def seed_group(base_url: str) -> None:
+    """Two more members of Jane's cohort, sharing counts on the group board."""
+    members = [
+        ("sam@example.com", "Sam Rivera", [2, 6, 12, 15, 24, 33], "counts"),
+        ("mia@example.com", "Mia Chen", [1, 4, 9, 19, 40], "companies"),
+        ("leo@example.com", "Leo Park", [5], "none"),
+    ]
+    with httpx.Client(base_url=base_url, trust_env=False, timeout=30) as client:
+        for email, name, days_ago, sharing in members:
+            client.post(
+                "/api/v1/auth/register",
+                json={"email": email, "password": PASSWORD, "display_name": name},
+            ).raise_for_status()
+            made = client.post("/api/v1/tokens", json={"name": "demo"}, auth=(email, PASSWORD))
+            headers = {"Authorization": f"Bearer {made.json()['token']}"}
+            client.patch(
+                "/api/v1/me", json={"timezone": ZONE, "board_sharing": sharing}, headers=headers
+            ).raise_for_status()
+            for n, days in enumerate(days_ago):
+                created = client.post(
+                    "/api/v1/interviews",
+                    json={
+                        "company": ["Hooli", "Pied Piper", "Stark", "Wayne", "Wonka", "Vandelay"][
+                            n
+                        ],
+                        "role": "Engineer",
+                        "starts_at": _ago(days=days),
+                        "people": [_person("Alex Kim", "interviewer", "Engineer")],
+                    },
+                    headers=headers,
+                )
+                created.raise_for_status()
+                for followup in created.json()["followups"]:
+                    if followup["kind"] == "thank_you" and followup["due_state"] != "upcoming":
+                        client.patch(
+                            f"/api/v1/followups/{followup['id']}",
+                            json={"status": "sent", "sent_at": _ago(days=days - 1)},
+                            headers=headers,
+                        ).raise_for_status()
 
 
 def shoot(page: Page, path: Path) -> None:
@@ -134,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(tmp)
         with serve(f"sqlite:///{workdir / 'demo.db'}", workdir) as server:
             acme = seed(server.base_url)
+            seed_group(server.base_url)
             thank_you = next(f for f in acme["followups"] if f["recipient_name"] == "Ann Lee")
             with sync_playwright() as playwright:
                 browser = launch_chromium(playwright)
@@ -159,6 +214,10 @@ def main(argv: list[str] | None = None) -> int:
                 shoot(page, out / "draft.png")
                 page.goto("/settings")
                 shoot(page, out / "settings.png")
+                page.goto("/group")
+                shoot(page, out / "group.png")
+                page.goto("/admin")
+                shoot(page, out / "admin.png")
 
                 page.set_viewport_size({"width": 360, "height": 740})
                 page.goto("/")
