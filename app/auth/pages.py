@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from app.auth import profile
 from app.auth import service as auth
 from app.auth.schemas import TemplatesPreview, UserRead
-from app.deps import CurrentUser, Now, SessionDep, get_settings
+from app.deps import CurrentUser, Now, SessionDep, SettingsDep, get_settings
 from app.followups import drafts
 from app.reminders import service as reminders
 from app.web.htmx import VARY
@@ -68,6 +68,12 @@ async def preview_templates(
     """Sample drafts from the templates as typed, saving nothing (never Jinja on user text)."""
     sample = profile.preview_drafts(user=user, templates=data.templates, now=now)
     return render(request, "settings/_preview.html", sample=sample, headers={"Vary": VARY})
+
+
+@router.get("/forgot-password")
+async def forgot_password_page(request: Request, settings: SettingsDep) -> Response:
+    """Ask for a reset link by email; without outgoing mail, the admin hands one out."""
+    return render(request, "auth/forgot_password.html", email_on=bool(settings.smtp_host))
 
 
 @router.get("/reset-password")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import queue
@@ -138,6 +138,16 @@ async def claim_reset(session: AsyncSession, token_hash: str, *, now: datetime) 
         .execution_options(synchronize_session=False)
     )
     return user_id
+
+
+async def resets_requested_since(
+    session: AsyncSession, user_id: uuid.UUID, *, since: datetime
+) -> int:
+    """How many reset links the account got since `since` (served by (user_id, expires_at))."""
+    query = select(func.count()).where(
+        PasswordReset.user_id == user_id, PasswordReset.created_at >= since
+    )
+    return int((await session.execute(query)).scalar_one())
 
 
 async def end_web_sessions(session: AsyncSession, user_id: uuid.UUID) -> None:

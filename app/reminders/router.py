@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from app.deps import Now, SessionDep, SettingsDep
 from app.errors import problems
 from app.reminders import service
 from app.reminders.schemas import PasswordResetConfirm, PasswordResetIn
 from app.web.htmx import VARY, HtmxDep
+from app.web.templating import render
 
 router = APIRouter(prefix="/api/v1", responses=problems(500))
 
@@ -29,10 +30,24 @@ router = APIRouter(prefix="/api/v1", responses=problems(500))
     "for one hour.",
 )
 async def request_password_reset(
-    data: PasswordResetIn, session: SessionDep, settings: SettingsDep, now: Now
+    request: Request,
+    data: PasswordResetIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    now: Now,
+    htmx: HtmxDep,
 ) -> Response:
     await service.request_password_reset(session, settings=settings, email=data.email, now=now)
-    return Response(status_code=202)
+    if htmx.request:
+        # The /forgot-password page: the same words whether or not the account exists.
+        return render(
+            request,
+            "auth/_reset_requested.html",
+            status=202,
+            headers={"Vary": VARY},
+            email=data.email,
+        )
+    return Response(status_code=202, headers={"Vary": VARY})
 
 
 @router.post(

@@ -27,6 +27,7 @@ DIGEST_ITEMS_LIMIT = 200
 # (the digest lists it): keeps the query bounded in time after a long outage.
 DUE_NOW_LOOKBACK = timedelta(days=1)
 RESET_VALID_FOR = timedelta(hours=1)
+RESETS_PER_HOUR = 3
 
 
 def message_id(settings: Settings) -> str:
@@ -195,9 +196,13 @@ async def enqueue_test(
 async def request_password_reset(
     session: AsyncSession, *, settings: Settings, email: str, now: datetime
 ) -> None:
-    """For a known active user, a single-use link valid an hour; nothing says otherwise."""
+    """For a known active user, a single-use link valid an hour; nothing says otherwise.
+    At most RESETS_PER_HOUR emails an hour per account, so the form can't flood an inbox."""
     user = await auth_repository.user_by_email(session, email)
     if user is None or not user.is_active:
+        return
+    since = now - timedelta(hours=1)
+    if await repository.resets_requested_since(session, user.id, since=since) >= RESETS_PER_HOUR:
         return
     await issue_password_reset(
         session, settings=settings, user=user, now=now, valid_for=RESET_VALID_FOR, email=True

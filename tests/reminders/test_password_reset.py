@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.errors import Invalid
 from app.reminders import service
 from app.reminders.models import Outbox
-from tests.conftest import PASSWORD, register
+from tests.conftest import PASSWORD, client_of, register
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -80,3 +80,47 @@ async def test_an_expired_or_unknown_token_is_refused(client: httpx.AsyncClient,
         "/api/v1/auth/password-reset/confirm", json={"token": "nope", "password": NEW_PASSWORD}
     )
     assert unknown.status_code == 422
+
+
+async def test_a_fourth_reset_request_within_the_hour_sends_nothing_more(
+    client: httpx.AsyncClient, app: Any
+) -> None:
+    await register(client)
+    for _ in range(5):
+        answer = await client.post(
+            "/api/v1/auth/password-reset", json={"email": "jane@example.com"}
+        )
+        assert answer.status_code == 202  # the same answer: nothing tells the cap is reached
+    assert len(await _outbox(app)) == service.RESETS_PER_HOUR
+
+
+async def test_the_forgot_password_page_asks_for_the_email_and_answers_the_same_for_anyone(
+    make_app: Any,
+) -> None:
+    app = make_app(smtp_host="127.0.0.1", smtp_from="followup@example.org")
+    async with client_of(app) as client:
+        await register(client)
+        client.cookies.clear()
+        page = await client.get("/forgot-password")
+        assert page.status_code == 200
+        assert 'hx-post="/api/v1/auth/password-reset"' in page.text
+        assert "/forgot-password" in (await client.get("/login")).text
+        answers = [
+            await client.post(
+                "/api/v1/auth/password-reset",
+                json={"email": email},
+                headers={"HX-Request": "true"},
+            )
+            for email in ("jane@example.com", "nobody@example.com")
+        ]
+    assert [a.status_code for a in answers] == [202, 202]
+    assert all("a link to set a new password is on its way" in a.text for a in answers)
+
+
+async def test_without_outgoing_mail_the_forgot_password_page_points_to_the_admin(
+    client: httpx.AsyncClient,
+) -> None:
+    page = await client.get("/forgot-password")
+    assert page.status_code == 200
+    assert "Ask the person who runs it" in page.text
+    assert "hx-post" not in page.text.split("<main", 1)[-1]
