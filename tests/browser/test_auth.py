@@ -71,3 +71,16 @@ def test_sign_up_errors_show_beside_the_field_and_keep_what_was_typed(
     expect(page.get_by_label("Name", exact=True)).to_have_value(user.name)
     expect(page.get_by_label("Email", exact=True)).to_have_value(user.email)
     expect(page).to_have_url(re.compile(r"/register$"))
+
+
+def test_a_forgotten_password_leads_from_sign_in_to_the_admin_when_mail_is_off(
+    page: Page,
+) -> None:
+    sign_up(page)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/login"))
+    page.get_by_role("link", name="Forgot your password?").click()
+    expect(page.get_by_role("heading", name="Forgot your password?")).to_be_visible()
+    expect(page.get_by_text("Ask the person who runs it")).to_be_visible()
+    page.get_by_role("link", name="Back to sign in").click()
+    expect(page).to_have_url(re.compile(r"/login"))
