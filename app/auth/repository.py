@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, false, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import ApiToken, Invite, User, WebSession
@@ -13,6 +13,22 @@ from app.auth.models import ApiToken, Invite, User, WebSession
 
 async def any_user(session: AsyncSession) -> bool:
     return bool(await session.scalar(select(exists().where(User.id.is_not(None)))))
+
+
+# Registrations on an empty instance take turns on this lock, so only one becomes the admin.
+FIRST_ACCOUNT_LOCK = 0x466F6C6C6F777571
+
+
+async def lock_first_account(session: AsyncSession) -> None:
+    """Serialises the first registrations until this transaction ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": FIRST_ACCOUNT_LOCK}
+        )
+    else:
+        # SQLite's one write lock: a write statement takes it (waiting out busy_timeout)
+        # even when it changes no row, and keeps it to the end of the transaction.
+        await session.execute(update(User).where(false()).values(is_admin=User.is_admin))
 
 
 async def user_by_email(session: AsyncSession, email: str) -> User | None:

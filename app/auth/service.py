@@ -93,6 +93,11 @@ async def register(
 ) -> User:
     email = email.lower()
     first = not await repository.any_user(session)
+    if first:
+        # Two people opening a new instance at once: the one who gets the lock first is
+        # the admin; the other then finds an account and needs an invite like everyone.
+        await repository.lock_first_account(session)
+        first = not await repository.any_user(session)
     invite_id: uuid.UUID | None = None
     if not first:
         if invite_code:

@@ -130,6 +130,21 @@ async def test_registering_the_same_email_twice_at_once_makes_one_account(
     assert sorted(r.status_code for r in responses) == [201, 409]
 
 
+async def test_people_registering_at_once_on_a_new_instance_make_one_admin(
+    make_app: Any,
+) -> None:
+    async with client_of(make_app(registration="invite")) as client:
+        responses = await asyncio.gather(
+            *(
+                client.post("/api/v1/auth/register", json=registration(f"p{n}@example.com"))
+                for n in range(4)
+            )
+        )
+    assert sorted(r.status_code for r in responses) == [201, 403, 403, 403], [
+        r.text for r in responses
+    ]
+
+
 @pytest.mark.parametrize("mode", ["invite", "closed"])
 async def test_the_first_account_can_always_register(make_app: Any, mode: str) -> None:
     async with client_of(make_app(registration=mode)) as client:
