@@ -66,15 +66,28 @@ async def delete_web_session(session: AsyncSession, id_hash: str) -> None:
     await session.execute(delete(WebSession).where(WebSession.id_hash == id_hash))
 
 
-async def token_with_user(session: AsyncSession, token_hash: str) -> tuple[ApiToken, User] | None:
+async def user_for_token_hash(
+    session: AsyncSession, token_hash: str
+) -> tuple[User, uuid.UUID, datetime | None] | None:
+    """The token's user with the token's id and last use, in one joined select: the token
+    itself is not loaded as an object (every API request runs this)."""
     row = (
         await session.execute(
-            select(ApiToken, User)
-            .join(User, User.id == ApiToken.user_id)
+            select(User, ApiToken.id, ApiToken.last_used_at)
+            .join(ApiToken, ApiToken.user_id == User.id)
             .where(ApiToken.token_hash == token_hash)
         )
     ).first()
-    return (row[0], row[1]) if row else None
+    return (row[0], row[1], row[2]) if row else None
+
+
+async def touch_token(session: AsyncSession, token_id: uuid.UUID, *, now: datetime) -> None:
+    await session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id)
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def tokens_of(session: AsyncSession, user_id: uuid.UUID) -> list[ApiToken]:
