@@ -41,9 +41,17 @@ def migrate(settings: Settings) -> tuple[str | None, str | None]:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import subprocess
+
     import uvicorn
 
-    migrate(settings)
+    # Migrations run in a child process, so the serving process never imports Alembic
+    # (measured: ~10 MB of RSS it would keep for its whole life). Same environment, so the
+    # child reads the same settings.
+    migration = subprocess.run([sys.executable, "-m", "app.cli", "migrate"], check=False)
+    if migration.returncode != 0:
+        print("followup serve: migrations failed; not serving.", file=sys.stderr)
+        return migration.returncode
     uvicorn.run(
         "app.main:create_app",
         factory=True,

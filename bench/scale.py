@@ -41,7 +41,12 @@ def statements(user_id: uuid.UUID, now: datetime) -> dict[str, tuple[str, dict[s
         found[f"E1 {state.value}"] = _compiled(
             repository._list_statement(shape), {"user_id": user_id, "now": now, "limit": 51}
         )
-    found["E2 today"] = _compiled(repository._today_statement(), {"user_id": user_id, "limit": 500})
+    found["E2 today"] = _compiled(
+        repository._today_statement(), {"user_id": user_id, "now": now, "limit": 51}
+    )
+    found["E2 counts"] = _compiled(
+        repository._today_counts_statement(), {"user_id": user_id, "now": now}
+    )
     found["E5 claim"] = _compiled(queue.claim_statement(Outbox, limit=100), {"now": now})
     return found
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -214,3 +215,55 @@ async def test_today_to_htmx_is_only_its_section_and_varies_on_hx_request(
     assert page.text.lstrip().startswith("<!doctype html>")
     assert "HX-Request" in page.headers["vary"]
     assert_security_headers(fragment)
+
+
+async def many_due(client: httpx.AsyncClient, csrf: dict[str, str], count: int) -> None:
+    """`count` thank-you notes due now: interviews three hours ago, 40 people each."""
+    started = (datetime.now(UTC) - timedelta(hours=3)).isoformat()
+    while count > 0:
+        people = [
+            {
+                "name": f"Person {count - i}",
+                "email": f"p{count - i}@example.com",
+                "role": "interviewer",
+            }
+            for i in range(min(count, 40))
+        ]
+        await create_interview(client, csrf, starts_at=started, people=people)
+        count -= len(people)
+
+
+async def test_today_shows_at_most_fifty_per_section_and_counts_them_all(
+    client: httpx.AsyncClient,
+) -> None:
+    csrf = await browser_session(client)
+    await many_due(client, csrf, 60)
+    page = await client.get("/")
+    assert page.status_code == 200
+    assert "60 thank-you notes due" in page.text
+    assert '<span class="badge">60</span>' in page.text
+    due_list = page.text.split('id="due-list"')[1].split("</ul>")[0]
+    assert due_list.count('class="card followup"') == 50
+    assert "Show more" in page.text
+
+
+async def test_show_more_loads_the_rest_of_a_section_as_today_items(
+    client: httpx.AsyncClient,
+) -> None:
+    csrf = await browser_session(client)
+    await many_due(client, csrf, 60)
+    page = await client.get("/")
+    first = set(re.findall(r'id="followup-([0-9a-f-]+)"', page.text))
+    more_url = re.search(r'hx-get="(/api/v1/followups\?due_state=due[^"]*)"', page.text)
+    assert more_url is not None
+    more = await client.get(more_url.group(1).replace("&amp;", "&"), headers=HTMX)
+    assert more.status_code == 200
+    assert more.headers["content-type"].startswith("text/html")
+    rest = set(re.findall(r'id="followup-([0-9a-f-]+)"', more.text))
+    assert len(rest) == 10 and not rest & first
+    assert "Show more" not in more.text  # nothing left after these
+    assert "Mark sent" in more.text and "Backend Engineer at Acme Corp" in more.text
+    # Tools asking the same URL for JSON get the API's page, as before.
+    api = await client.get(more_url.group(1).replace("&amp;", "&"))
+    assert api.headers["content-type"].startswith("application/json")
+    assert {item["id"] for item in api.json()["items"]} == rest

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, exists, false, select, text, update
+from sqlalchemy import Select, bindparam, delete, exists, false, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import ApiToken, Invite, User, WebSession
@@ -65,15 +66,31 @@ async def set_invite_user(session: AsyncSession, invite_id: uuid.UUID, user_id: 
     )
 
 
+# Every request runs one of these two lookups: they are built once, with bound parameters
+# (building a select and its cache key cost a quarter of the lookup; bench/, issue 5).
+@functools.cache
+def _web_session_statement() -> Select[User, WebSession]:
+    return (
+        select(User, WebSession)
+        .join(WebSession, WebSession.user_id == User.id)
+        .where(WebSession.id_hash == bindparam("id_hash"), WebSession.expires_at > bindparam("now"))
+    )
+
+
+@functools.cache
+def _token_statement() -> Select[User, uuid.UUID, datetime | None]:
+    return (
+        select(User, ApiToken.id, ApiToken.last_used_at)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == bindparam("token_hash"))
+    )
+
+
 async def web_session_with_user(
     session: AsyncSession, id_hash: str, *, now: datetime
 ) -> tuple[User, WebSession] | None:
     row = (
-        await session.execute(
-            select(User, WebSession)
-            .join(WebSession, WebSession.user_id == User.id)
-            .where(WebSession.id_hash == id_hash, WebSession.expires_at > now)
-        )
+        await session.execute(_web_session_statement(), {"id_hash": id_hash, "now": now})
     ).first()
     return (row[0], row[1]) if row else None
 
@@ -82,15 +99,22 @@ async def delete_web_session(session: AsyncSession, id_hash: str) -> None:
     await session.execute(delete(WebSession).where(WebSession.id_hash == id_hash))
 
 
-async def token_with_user(session: AsyncSession, token_hash: str) -> tuple[ApiToken, User] | None:
-    row = (
-        await session.execute(
-            select(ApiToken, User)
-            .join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == token_hash)
-        )
-    ).first()
-    return (row[0], row[1]) if row else None
+async def user_for_token_hash(
+    session: AsyncSession, token_hash: str
+) -> tuple[User, uuid.UUID, datetime | None] | None:
+    """The token's user with the token's id and last use, in one joined select: the token
+    itself is not loaded as an object (every API request runs this)."""
+    row = (await session.execute(_token_statement(), {"token_hash": token_hash})).first()
+    return (row[0], row[1], row[2]) if row else None
+
+
+async def touch_token(session: AsyncSession, token_id: uuid.UUID, *, now: datetime) -> None:
+    await session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id)
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def tokens_of(session: AsyncSession, user_id: uuid.UUID) -> list[ApiToken]:

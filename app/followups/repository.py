@@ -15,10 +15,15 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    case,
+    func,
+    literal,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import CompoundSelect
 
 from app.followups.models import Followup
 from app.followups.schedule import DueState, Status
@@ -146,26 +151,93 @@ async def scheduled_with_interviews(
     return [(row[0], row[1], row[2], row[3]) for row in rows]
 
 
-@functools.cache
-def _today_statement() -> Select[*tuple[Any, ...]]:
+def _today_section(state: DueState, *, after: bool) -> Select[*tuple[Any, ...]]:
+    """One Today section (READ_COLUMNS, company, role) by (due_at, id), through the
+    (user_id, status, due_at, id) index, LIMIT :limit, after a keyset cursor if `after`."""
     from app.interviews.models import Interview
 
-    return (
-        select(*READ_COLUMNS, Interview.company, Interview.role)
+    query = (
+        select(
+            literal(state.value).label("section"), *READ_COLUMNS, Interview.company, Interview.role
+        )
         .join(Interview, Interview.id == Followup.interview_id)
+        .where(Followup.user_id == bindparam("user_id"), _due_state_clause(state))
+    )
+    if after:
+        query = query.where(
+            or_(
+                Followup.due_at > bindparam("after_due_at"),
+                and_(
+                    Followup.due_at == bindparam("after_due_at"),
+                    Followup.id > bindparam("after_id"),
+                ),
+            )
+        )
+    return query.order_by(Followup.due_at, Followup.id).limit(bindparam("limit", type_=Integer))
+
+
+@functools.cache
+def _today_statement() -> CompoundSelect[*tuple[Any, ...]]:
+    """Overdue, due and upcoming, each at most :limit rows, in one round trip."""
+    return union_all(*(select(_today_section(state, after=False).subquery()) for state in DueState))
+
+
+@functools.cache
+def _today_more_statement(state: DueState, after: bool) -> Select[*tuple[Any, ...]]:
+    return _today_section(state, after=after)
+
+
+async def scheduled_for_today(
+    session: AsyncSession, user_id: uuid.UUID, *, limit: int, now: datetime
+) -> list[RowMapping]:
+    """Today's rows: per section (overdue, due, upcoming) at most `limit` scheduled
+    follow-ups by due time (READ_COLUMNS) with their interview's company and role and a
+    `section` column, as mappings."""
+    rows = await session.execute(
+        _today_statement(), {"user_id": user_id, "limit": limit, "now": now}
+    )
+    return list(rows.mappings())
+
+
+async def today_section_after(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    state: DueState,
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+    now: datetime,
+) -> list[RowMapping]:
+    """Rows of one Today section, after a (due_at, id) cursor if given ("Show more")."""
+    params: dict[str, Any] = {"user_id": user_id, "limit": limit, "now": now}
+    if after is not None:
+        params["after_due_at"], params["after_id"] = after
+    statement = _today_more_statement(state, after is not None)
+    return list((await session.execute(statement, params)).mappings())
+
+
+@functools.cache
+def _today_counts_statement() -> Select[*tuple[Any, ...]]:
+    now: BindParameter[datetime] = bindparam("now")
+    # The same precedence as schedule.due_state: upcoming, then due, then overdue.
+    state = case(
+        (Followup.not_before > now, DueState.UPCOMING.value),
+        (Followup.due_at >= now, DueState.DUE.value),
+        else_=DueState.OVERDUE.value,
+    ).label("state")
+    return (
+        select(state, Followup.kind, func.count().label("count"))
         .where(
             Followup.user_id == bindparam("user_id"),
             Followup.status == Status.SCHEDULED.value,
         )
-        .order_by(Followup.due_at, Followup.id)
-        .limit(bindparam("limit", type_=Integer))
+        .group_by("state", Followup.kind)  # by label: one expression, one parameter
     )
 
 
-async def scheduled_for_today(
-    session: AsyncSession, user_id: uuid.UUID, *, limit: int
-) -> list[RowMapping]:
-    """Today's rows: scheduled follow-ups by due time (READ_COLUMNS) with their interview's
-    company and role, as mappings."""
-    rows = await session.execute(_today_statement(), {"user_id": user_id, "limit": limit})
-    return list(rows.mappings())
+async def today_counts(
+    session: AsyncSession, user_id: uuid.UUID, *, now: datetime
+) -> dict[tuple[DueState, str], int]:
+    """How many scheduled follow-ups per (due state, kind), in one grouped COUNT."""
+    rows = await session.execute(_today_counts_statement(), {"user_id": user_id, "now": now})
+    return {(DueState(state), kind): count for state, kind, count in rows}

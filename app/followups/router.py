@@ -21,8 +21,9 @@ from app.followups import service
 from app.followups.schedule import DueState, Kind, Status
 from app.followups.schemas import FollowupCreate, FollowupRead, FollowupUpdate
 from app.idempotency import IdempotencyDep
-from app.web.htmx import HtmxDep, respond
+from app.web.htmx import VARY, HtmxDep, respond
 from app.web.responses import json_response
+from app.web.templating import render
 from app.wire import Instant, Page
 
 router = APIRouter(prefix="/api/v1", tags=["followups"], responses=problems(401, 500))
@@ -45,9 +46,11 @@ def _one(read: FollowupRead, *, status: int = 200, location: bool = False) -> Re
     "`due_state=due` is what to send now; `overdue` is late.",
 )
 async def list_followups(
+    request: Request,
     session: SessionDep,
     user: CurrentUser,
     now: Now,
+    htmx: HtmxDep,
     due_state: DueState | None = None,
     status: Status | None = None,
     kind: Kind | None = None,
@@ -60,6 +63,22 @@ async def list_followups(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Response:
+    if (
+        htmx.html
+        and due_state is not None
+        and (status, kind, interview_id, due_before) == (None,) * 4
+    ):
+        # Today's "Show more": the next items of one section, as Today renders them.
+        more = await service.today_more(
+            session, user=user, state=due_state, cursor=cursor, limit=limit, now=now
+        )
+        return render(
+            request,
+            "followups/_today_more.html",
+            headers={"Vary": VARY},
+            more=more,
+            snooze_tomorrow=service.snooze_until_tomorrow(user, now),
+        )
     filters = service.FollowupFilters(
         due_state=due_state,
         status=status,

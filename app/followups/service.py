@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -466,15 +466,25 @@ class Today:
     overdue: list[TodayItem]
     due: list[TodayItem]
     upcoming: list[TodayItem]
+    # Scheduled follow-ups per (due state, kind), counted in SQL: the sections show at
+    # most TODAY_SHOWN each, the counts cover them all.
+    counts: dict[tuple[schedule.DueState, str], int] = field(default_factory=dict)
+    # Per section, the cursor of its next page when it has more than it shows.
+    more: dict[str, str] = field(default_factory=dict)
+
+    def total(self, state: str) -> int:
+        due_state = schedule.DueState(state)
+        return sum(n for (s, _kind), n in self.counts.items() if s is due_state)
 
     @property
     def summary(self) -> str:
         """One line: "2 thank-you notes due, 1 overdue"."""
-        if not (self.overdue or self.due):
-            if self.upcoming:
-                return (
-                    f"Nothing due right now; {_count(len(self.upcoming), 'follow-up')} coming up."
-                )
+        overdue = self.total("overdue")
+        due = self.total("due")
+        if not (overdue or due):
+            upcoming = self.total("upcoming")
+            if upcoming:
+                return f"Nothing due right now; {_count(upcoming, 'follow-up')} coming up."
             return "Nothing to send."
         parts = []
         for kind, noun in (
@@ -482,14 +492,12 @@ class Today:
             (Kind.CHECK_IN, "check-in"),
             (Kind.CUSTOM, "follow-up"),
         ):
-            count = sum(1 for item in self.due if item.followup.kind == kind)
+            count = self.counts.get((schedule.DueState.DUE, kind.value), 0)
             if count:
                 parts.append(_count(count, noun))
         line = " and ".join(parts) + " due" if parts else ""
-        if self.overdue:
-            line = (
-                f"{line}, {len(self.overdue)} overdue" if line else f"{len(self.overdue)} overdue"
-            )
+        if overdue:
+            line = f"{line}, {overdue} overdue" if line else f"{overdue} overdue"
         return line[0].upper() + line[1:]
 
 
@@ -497,24 +505,81 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-UPCOMING_SHOWN = 30
+# Each Today section shows at most this many follow-ups; "Show more" pages through the rest.
+TODAY_SHOWN = 50
+
+
+def _today_item(row: Mapping[Any, Any], now: datetime) -> TodayItem:
+    read = read_of(row, now)
+    return TodayItem(read, read.interview_id, row["company"], row["role"])
+
+
+def _next_cursor(rows: list[Any], limit: int) -> str | None:
+    if len(rows) <= limit:
+        return None
+    last = rows[limit - 1]
+    return encode_cursor(last["due_at"].isoformat(), str(last["id"]))
 
 
 async def today(session: AsyncSession, *, user: User, now: datetime) -> Today:
-    """What to send: overdue first, then due, then what comes next."""
-    groups: dict[schedule.DueState, list[TodayItem]] = {state: [] for state in schedule.DueState}
-    for row in await repository.scheduled_for_today(session, user.id, limit=500):
-        read = read_of(row, now)
-        if read.due_state is not None:
-            groups[read.due_state].append(
-                TodayItem(read, read.interview_id, row["company"], row["role"])
-            )
+    """What to send: overdue first, then due, then what comes next; each section at most
+    TODAY_SHOWN (fetched as TODAY_SHOWN + 1 to know whether there is more)."""
+    rows = await repository.scheduled_for_today(session, user.id, limit=TODAY_SHOWN + 1, now=now)
+    by_section: dict[str, list[Any]] = {state.value: [] for state in schedule.DueState}
+    for row in rows:
+        by_section[row["section"]].append(row)
+    groups: dict[str, list[TodayItem]] = {}
+    more: dict[str, str] = {}
+    for section, section_rows in by_section.items():
+        cursor = _next_cursor(section_rows, TODAY_SHOWN)
+        if cursor is not None:
+            more[section] = cursor
+        items = [_today_item(row, now) for row in section_rows[:TODAY_SHOWN]]
+        # A row the SQL put in this section but the rules put elsewhere (an edge of
+        # snoozing) is left out rather than shown under the wrong heading.
+        groups[section] = [i for i in items if i.followup.due_state == section]
     return Today(
-        overdue=groups[schedule.DueState.OVERDUE],
-        due=groups[schedule.DueState.DUE],
-        upcoming=sorted(groups[schedule.DueState.UPCOMING], key=lambda i: i.followup.not_before)[
-            :UPCOMING_SHOWN
-        ],
+        overdue=groups["overdue"],
+        due=groups["due"],
+        upcoming=groups["upcoming"],
+        counts=await repository.today_counts(session, user.id, now=now),
+        more=more,
+    )
+
+
+@dataclass(frozen=True)
+class TodayMore:
+    """The next page of one Today section ("Show more")."""
+
+    state: schedule.DueState
+    items: list[TodayItem]
+    next_cursor: str | None
+
+
+async def today_more(
+    session: AsyncSession,
+    *,
+    user: User,
+    state: schedule.DueState,
+    cursor: str | None,
+    limit: int,
+    now: datetime,
+) -> TodayMore:
+    after: tuple[datetime, uuid.UUID] | None = None
+    if cursor is not None:
+        due_at, row_id = decode_cursor(cursor, 2)
+        try:
+            after = (datetime.fromisoformat(due_at), uuid.UUID(row_id))
+        except ValueError:
+            raise Invalid(["query", "cursor"], "not a cursor this API returned") from None
+    rows = await repository.today_section_after(
+        session, user.id, state, after=after, limit=limit + 1, now=now
+    )
+    items = [_today_item(row, now) for row in rows[:limit]]
+    return TodayMore(
+        state,
+        [i for i in items if i.followup.due_state == state],
+        _next_cursor(rows, limit),
     )
 
 

@@ -214,3 +214,33 @@ def test_open_in_mail_and_copy_take_the_draft_as_typed_before_saving(
     expect(page.get_by_role("button", name="Copied")).to_be_visible()
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.endswith("Giraffes & more."), copied
+
+
+def test_show_more_loads_the_rest_of_a_long_section_in_place(page: Page, signed_up: User) -> None:
+    people = [
+        {"name": f"Person {n:02}", "email": f"p{n}@example.com", "role": "interviewer"}
+        for n in range(45)
+    ]
+    starts = (datetime.now(UTC) - timedelta(hours=3)).isoformat(timespec="seconds")
+    for company, group in (("Acme Corp", people), ("Globex", people[:10])):
+        api(
+            page,
+            "POST",
+            "/api/v1/interviews",
+            interview_body(starts_at=starts, people=group, company=company),
+        )
+    page.goto("/")
+    page.evaluate("window.__stayed = true")
+    expect(page.locator("#summary")).to_have_text("55 thank-you notes due")
+    due = page.locator("#due-list li.followup")
+    expect(due).to_have_count(50)
+    page.get_by_role("button", name="Show more").click()
+    expect(due).to_have_count(55)
+    expect(page.get_by_role("button", name="Show more")).to_have_count(0)
+    assert page.evaluate("window.__stayed") is True, "the page was reloaded"
+    # What came in is a Today item like the others: its actions work in place.
+    last = due.last
+    expect(last).to_contain_text("Thank-you note to Person")
+    last.get_by_role("button", name="Mark sent").click()
+    expect(page.locator("#flash")).to_contain_text("Marked sent")
+    expect(page.locator("#summary")).to_have_text("54 thank-you notes due")
