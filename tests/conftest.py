@@ -177,19 +177,33 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def empty_database(tmp_path: Path) -> Iterator[str]:
-    """A database of its own: a new SQLite file, or a new Postgres database beside the test one."""
+def new_database(tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """Makes databases of their own: new SQLite files, or new Postgres databases beside the
+    test one (dropped afterwards)."""
     base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        yield f"sqlite:///{tmp_path}/migrations.db"
-        return
-    name = f"followup_migrations_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(sync_url(base), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"followup_{len(made)}_{uuid.uuid4().hex[:8]}"
+        made.append(name)
+        if not base:
+            return f"sqlite:///{tmp_path}/{name}.db"
         with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        return make_url(base).set(database=name).render_as_string(hide_password=False)
+
+    admin = create_engine(sync_url(base), isolation_level="AUTOCOMMIT") if base else None
+    try:
+        yield make
+    finally:
+        if admin is not None:
+            with admin.connect() as connection:
+                for name in made:
+                    connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+@pytest.fixture
+def empty_database(new_database: Callable[[], str]) -> str:
+    """A database of its own, empty (not migrated)."""
+    return new_database()

@@ -6,44 +6,15 @@ from __future__ import annotations
 
 import os
 import subprocess
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from app.db import sync_url
 from tests.browser.live import followup_command, serve
 from tests.conftest import PASSWORD
-
-
-@pytest.fixture
-def two_empty_databases(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        yield f"sqlite:///{tmp_path}/first.db", f"sqlite:///{tmp_path}/second.db"
-        return
-    names = [f"followup_journey_{uuid.uuid4().hex[:8]}" for _ in range(2)]
-    admin = create_engine(sync_url(base), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        for name in names:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        first, second = (
-            make_url(base).set(database=name).render_as_string(hide_password=False)
-            for name in names
-        )
-        yield first, second
-    finally:
-        with admin.connect() as connection:
-            for name in names:
-                connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _token(client: httpx.Client, email: str) -> dict[str, str]:
@@ -77,9 +48,9 @@ def _without_moment(export: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_a_group_invites_records_shares_and_survives_a_restore_on_a_second_instance(
-    two_empty_databases: tuple[str, str], tmp_path: Path
+    new_database: Callable[[], str], tmp_path: Path
 ) -> None:
-    first, second = two_empty_databases
+    first, second = new_database(), new_database()
     with (
         serve(first, tmp_path, FOLLOWUP_REGISTRATION="invite") as instance,
         httpx.Client(base_url=instance.base_url, trust_env=False, timeout=30) as client,

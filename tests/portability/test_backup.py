@@ -9,39 +9,16 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from app.cli import main
-from app.db import sync_url
 from tests.conftest import POSTGRES, migrate, user_headers
 from tests.portability.conftest import seed_everything, table_rows
-
-
-@pytest.fixture
-def empty_database(tmp_path: Path) -> Iterator[str]:
-    """A database of its own: a new SQLite file, or a new Postgres database beside the test one."""
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        yield f"sqlite:///{tmp_path}/restored.db"
-        return
-    name = f"followup_restore_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(sync_url(base), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 async def followup(monkeypatch: pytest.MonkeyPatch, database_url: str, *argv: str) -> int:
