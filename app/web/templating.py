@@ -16,6 +16,9 @@ env = templates.env
 env.autoescape = True
 env.trim_blocks = True
 env.lstrip_blocks = True
+# Templates ship with the code and do not change under a running server: without this,
+# every {% include %} (one per Today item) stats its file to see whether to recompile it.
+env.auto_reload = False
 
 
 def _zone(request: Request) -> ZoneInfo:
@@ -44,8 +47,12 @@ def local_day_words(day: date, today: date) -> str:
 
 def when(moment: datetime, tz: ZoneInfo, now: datetime) -> str:
     """An instant in words people use: "tomorrow at 9:00", "Friday at 14:30"."""
+    return _when_from(moment, tz, now.astimezone(tz).date())
+
+
+def _when_from(moment: datetime, tz: ZoneInfo, today: date) -> str:
     local = moment.astimezone(tz)
-    return f"{local_day_words(local.date(), now.astimezone(tz).date())} at {_clock(local)}"
+    return f"{local_day_words(local.date(), today)} at {_clock(local)}"
 
 
 def span(delta: timedelta) -> str:
@@ -71,12 +78,13 @@ def render(
 ) -> Response:
     now = datetime.now(UTC)
     tz = _zone(request)
+    today = now.astimezone(tz).date()  # once, not once per "when" on the page
     base = {
         "now": now,
         "tz": tz,
         "user": getattr(request.state, "user", None),
         "csrf_token": getattr(getattr(request.state, "web_session", None), "csrf_token", None),
-        "when": lambda moment: when(moment, tz, now),
+        "when": lambda moment: _when_from(moment, tz, today),
         "local": lambda moment: moment.astimezone(tz),
         "span": span,
     }

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import Select, and_, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import queue
@@ -18,10 +19,19 @@ from app.webhooks.models import Webhook, WebhookDelivery
 PENDING, SENDING, DELIVERED, FAILED = "pending", "sending", "delivered", "failed"
 
 
-async def list_of(session: AsyncSession, user_id: uuid.UUID) -> list[Webhook]:
-    result = await session.scalars(
-        select(Webhook).where(Webhook.user_id == user_id).order_by(Webhook.created_at, Webhook.id)
+@functools.cache
+def _list_statement() -> Select[Webhook]:
+    # Built once: every write that emits an event runs it, and building a select and its
+    # cache key cost more than running it.
+    return (
+        select(Webhook)
+        .where(Webhook.user_id == bindparam("user_id"))
+        .order_by(Webhook.created_at, Webhook.id)
     )
+
+
+async def list_of(session: AsyncSession, user_id: uuid.UUID) -> list[Webhook]:
+    result = await session.scalars(_list_statement(), {"user_id": user_id})
     return list(result)
 
 

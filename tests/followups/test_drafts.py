@@ -532,6 +532,17 @@ def test_mailto_of_a_default_draft_round_trips() -> None:
     assert unquote(body) == draft.body.replace("\n", "\r\n")
 
 
+@given(st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=200))
+def test_mailto_body_of_any_text_decodes_back_and_keeps_only_unreserved_characters(
+    body: str,
+) -> None:
+    url = mailto_url(None, "s", body)
+
+    encoded = url.split("&body=", 1)[1]
+    assert re.fullmatch(r"(?:[A-Za-z0-9_.~-]|%[0-9A-F]{2})*", encoded)
+    assert unquote(encoded) == re.sub(r"\r\n|\r|\n", "\r\n", body)
+
+
 # Properties
 
 BRACELESS_TEXT = st.text(alphabet=st.characters(exclude_characters="{}"))
