@@ -7,9 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
 import subprocess
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -25,6 +23,7 @@ from hypothesis import strategies as st
 from schemathesis.core.parameters import ParameterLocation
 
 from app.cli import openapi_json
+from tests.browser.live import followup_command, free_port
 from tests.conftest import PASSWORD, POSTGRES, _wipe, interview_body
 
 # Fixed, so a run is repeatable; override to explore (e.g. FUZZ_SEED=7 FUZZ_EXAMPLES=300).
@@ -108,17 +107,6 @@ class FuzzServer:
     ids: dict[str, list[str]] = field(default_factory=dict)
     # Ids only DELETE gets, so deleting does not leave the other operations nothing to find.
     doomed: dict[str, list[str]] = field(default_factory=dict)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _followup_command() -> list[str]:
-    script = Path(sys.executable).with_name("followup")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "app.cli"]
 
 
 def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -248,7 +236,7 @@ def fuzz_server(
     # On SQLite the server gets a file of its own; on Postgres it shares the test database,
     # registers its own user, and leaves the database empty as every other test does.
     url = database_url if POSTGRES else f"sqlite:///{workdir / 'server.db'}"
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -265,7 +253,7 @@ def fuzz_server(
     log = workdir / "server.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [*_followup_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [*followup_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
             cwd=workdir,
             env=env,
             stdout=sink,

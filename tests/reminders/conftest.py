@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import email
 import socket
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.message import Message
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.reminders import mail
+from app.reminders.models import Outbox
 from app.reminders.worker import Worker
 from tests.conftest import make_settings
 
@@ -95,3 +100,34 @@ async def worker(app: Any, smtp: SmtpServer) -> AsyncIterator[Worker]:
     engine = create_engine(settings.database_url)
     yield Worker(settings, config, create_sessionmaker(engine))
     await engine.dispose()
+
+
+async def queue_deliveries(
+    session: AsyncSession, user_id: uuid.UUID, count: int, *, now: datetime, tag: str
+) -> None:
+    """`count` test emails due now, in one executemany: subject `Delivery test:<n>`,
+    Message-ID `<tag-n@followup.test>`."""
+    await session.execute(
+        insert(Outbox),
+        [
+            {
+                "id": uuid.uuid4(),
+                "user_id": user_id,
+                "kind": "test",
+                "dedupe_key": f"test:{n}",
+                "payload": {
+                    "to": "jane@example.com",
+                    "to_name": "Jane Doe",
+                    "subject": f"Delivery test:{n}",
+                    "text": f"Delivery {n}",
+                    "html": f"<p>Delivery {n}</p>",
+                    "message_id": f"<{tag}-{n}@followup.test>",
+                },
+                "due_at": now,
+                "status": "pending",
+                "attempts": 0,
+                "created_at": now,
+            }
+            for n in range(count)
+        ],
+    )

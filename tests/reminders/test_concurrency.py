@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 
 from app.auth.models import User
 from app.auth.repository import user_by_email
@@ -24,7 +23,7 @@ from app.reminders import mail
 from app.reminders.models import Outbox
 from app.reminders.worker import AnotherWorkerRunning, Worker, acquire_sqlite_lock
 from tests.conftest import POSTGRES, create_interview, register, user_headers
-from tests.reminders.conftest import SmtpServer, mail_settings
+from tests.reminders.conftest import SmtpServer, mail_settings, queue_deliveries
 
 DELIVERIES = 10_000
 
@@ -77,30 +76,7 @@ async def test_workers_drain_10000_deliveries_each_exactly_once(
         user = await user_by_email(session, "jane@example.com")
         assert user is not None
         # One executemany, not 10,000 round trips.
-        await session.execute(
-            insert(Outbox),
-            [
-                {
-                    "id": uuid.uuid4(),
-                    "user_id": user.id,
-                    "kind": "test",
-                    "dedupe_key": f"test:{n}",
-                    "payload": {
-                        "to": "jane@example.com",
-                        "to_name": "Jane Doe",
-                        "subject": f"Delivery test:{n}",
-                        "text": f"Delivery {n}",
-                        "html": f"<p>Delivery {n}</p>",
-                        "message_id": f"<delivery-{n}@followup.test>",
-                    },
-                    "due_at": now,
-                    "status": "pending",
-                    "attempts": 0,
-                    "created_at": now,
-                }
-                for n in range(DELIVERIES)
-            ],
-        )
+        await queue_deliveries(session, user.id, DELIVERIES, now=now, tag="delivery")
     engines = [create_engine(settings.database_url) for _ in range(workers)]
     pool = [Worker(settings, config, create_sessionmaker(engine)) for engine in engines]
     started = time.monotonic()

@@ -7,18 +7,17 @@ import os
 import signal
 import subprocess
 import time
-import uuid
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from app.auth.repository import user_by_email
 from app.reminders.models import Outbox
+from tests.browser.live import followup_command
 from tests.conftest import client_of, make_settings, migrate, register
-from tests.reminders.conftest import SmtpServer
-from tests.reminders.test_worker import _followup_command
+from tests.reminders.conftest import SmtpServer, queue_deliveries
 
 ROWS = 2000
 
@@ -38,30 +37,7 @@ async def test_sigterm_stops_the_worker_with_nothing_lost_or_doubled(
         async with app.state.sessionmaker.begin() as session:
             user = await user_by_email(session, "jane@example.com")
             assert user is not None
-            await session.execute(
-                insert(Outbox),
-                [
-                    {
-                        "id": uuid.uuid4(),
-                        "user_id": user.id,
-                        "kind": "test",
-                        "dedupe_key": f"test:{n}",
-                        "payload": {
-                            "to": "jane@example.com",
-                            "to_name": "Jane Doe",
-                            "subject": f"Delivery {n}",
-                            "text": f"Delivery {n}",
-                            "html": f"<p>Delivery {n}</p>",
-                            "message_id": f"<sigterm-{n}@followup.test>",
-                        },
-                        "due_at": now,
-                        "status": "pending",
-                        "attempts": 0,
-                        "created_at": now,
-                    }
-                    for n in range(ROWS)
-                ],
-            )
+            await queue_deliveries(session, user.id, ROWS, now=now, tag="sigterm")
         env = {
             **os.environ,
             "DATABASE_URL": url,
@@ -72,7 +48,7 @@ async def test_sigterm_stops_the_worker_with_nothing_lost_or_doubled(
             "SMTP_STARTTLS": "false",
         }
         process = await asyncio.create_subprocess_exec(
-            *_followup_command(),
+            *followup_command(),
             "worker",
             "--interval",
             "1",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from sqlalchemy import select
 from app.reminders import service
 from app.reminders.models import Outbox
 from app.reminders.worker import Worker, acquire_sqlite_lock
+from tests.browser.live import followup_command
 from tests.conftest import POSTGRES, create_interview, user_headers
 from tests.reminders.conftest import SmtpServer
 
@@ -184,11 +184,6 @@ async def test_due_now_mails_each_thank_you_once_when_it_becomes_due(
     assert "Ann Lee" in received.message["Subject"]
 
 
-def _followup_command() -> list[str]:
-    script = Path(sys.executable).with_name("followup")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "app.cli"]
-
-
 async def test_worker_once_delivers_what_is_due_and_exits(
     client: httpx.AsyncClient, worker: Worker, smtp: SmtpServer, tmp_path: Path
 ) -> None:
@@ -211,7 +206,7 @@ async def test_worker_once_delivers_what_is_due_and_exits(
         "SMTP_FROM": "followup@example.com",
         "SMTP_STARTTLS": "false",
     }
-    command = [*_followup_command(), "worker", "--once"]
+    command = [*followup_command(), "worker", "--once"]
     done = await asyncio.to_thread(
         subprocess.run, command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
@@ -242,7 +237,7 @@ def test_worker_without_smtp_says_email_is_off_and_exits_0(tmp_path: Path) -> No
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMTP_")}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'x.db'}"
     done = subprocess.run(
-        [*_followup_command(), "worker", "--once"],
+        [*followup_command(), "worker", "--once"],
         env=env,
         cwd=tmp_path,
         capture_output=True,
@@ -256,7 +251,7 @@ def test_incomplete_smtp_settings_are_a_clear_error_at_start_up(tmp_path: Path) 
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMTP_")}
     env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}", SMTP_HOST="127.0.0.1")
     done = subprocess.run(
-        [*_followup_command(), "worker", "--once"],
+        [*followup_command(), "worker", "--once"],
         env=env,
         cwd=tmp_path,
         capture_output=True,
