@@ -8,11 +8,11 @@ import getpass
 import json
 import os
 import sys
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from pydantic import TypeAdapter, ValidationError
 
+from app import clock
 from app.config import Settings, project_path
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ async def _add_user(settings: Settings, email: str, password: str, name: str, ad
                 raise SystemExit(f"An account with the email {email} already exists.")
             from app.auth.models import User
 
-            now = datetime.now(UTC)
+            now = clock.now()
             user = User(
                 email=email.lower(),
                 password_hash=service.hash_password(password),
@@ -172,7 +172,7 @@ async def _make_invite(settings: Settings, days: int, note: str | None) -> str:
     try:
         async with create_sessionmaker(engine).begin() as session:
             _invite, code = await service.make_invite(
-                session, created_by=None, now=datetime.now(UTC), days=days, note=note
+                session, created_by=None, now=clock.now(), days=days, note=note
             )
             return code
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request
@@ -13,6 +13,7 @@ from fastapi.security import APIKeyCookie, HTTPBasic, HTTPBasicCredentials, HTTP
 from fastapi.security.http import HTTPAuthorizationCredentials
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import clock
 from app.auth import service as auth_service
 from app.auth.models import User, WebSession
 from app.config import Settings
@@ -39,7 +40,7 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 async def get_now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 Now = Annotated[datetime, Depends(get_now)]

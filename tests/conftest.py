@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from app import clock as app_clock
 from app.cli import alembic_config
 from app.config import Settings
 from app.db import sync_url
@@ -28,6 +30,20 @@ hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
+
+# Every test runs at this instant, whatever day the suite runs: dates written in the tests
+# are relative to it. Processes the tests start (servers, workers, the CLI) inherit it.
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday
+os.environ[app_clock.ENVIRONMENT_VARIABLE] = NOW.isoformat()
+
+
+@pytest.fixture(autouse=True)
+def clock() -> Iterator[app_clock.Clock]:
+    """The app's clock, started at NOW for each test (it then ticks); `clock.freeze(…)` or
+    `clock.advance(…)` move it."""
+    app_clock.clock.start_at(NOW)
+    yield app_clock.clock
+    app_clock.clock.reset()
 
 
 def reset_postgres(url: str) -> None:

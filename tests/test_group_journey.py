@@ -7,12 +7,13 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from app import clock
 from tests.browser.live import followup_command, serve
 from tests.conftest import PASSWORD
 
@@ -70,7 +71,7 @@ def test_a_group_invites_records_shares_and_survives_a_restore_on_a_second_insta
         dana = _token(client, "dana@example.com")
 
         # Dana records an interview that ended yesterday and sends the thank-you on time.
-        starts_at = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0)
+        starts_at = (clock.now() - timedelta(days=1)).replace(microsecond=0)
         interview = client.post(
             "/api/v1/interviews",
             json={

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
+from app import clock
 from tests.conftest import PASSWORD, create_interview, register
 
 HTMX = {"HX-Request": "true"}
@@ -24,7 +25,7 @@ async def browser_session(
 
 
 async def due_interview(client: httpx.AsyncClient, csrf: dict[str, str]) -> dict[str, Any]:
-    started = (datetime.now(UTC) - timedelta(hours=3)).isoformat()
+    started = (clock.now() - timedelta(hours=3)).isoformat()
     return await create_interview(client, csrf, starts_at=started)
 
 
@@ -219,7 +220,7 @@ async def test_today_to_htmx_is_only_its_section_and_varies_on_hx_request(
 
 async def many_due(client: httpx.AsyncClient, csrf: dict[str, str], count: int) -> None:
     """`count` thank-you notes due now: interviews three hours ago, 40 people each."""
-    started = (datetime.now(UTC) - timedelta(hours=3)).isoformat()
+    started = (clock.now() - timedelta(hours=3)).isoformat()
     while count > 0:
         people = [
             {

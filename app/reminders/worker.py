@@ -13,7 +13,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import IO
@@ -21,6 +21,7 @@ from typing import IO
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import clock as app_clock
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker, sqlite_file
 from app.reminders import mail, repository, service
@@ -82,7 +83,7 @@ class Worker:
         sessionmaker: async_sessionmaker[AsyncSession],
         *,
         sender: Sender = mail.send,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = app_clock.now,
         webhook_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.settings = settings

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 
+from app import clock
 from app.config import project_path
 
 templates = Jinja2Templates(directory=project_path("templates"))
@@ -76,7 +77,7 @@ def render(
     headers: dict[str, str] | None = None,
     **context: Any,
 ) -> Response:
-    now = datetime.now(UTC)
+    now = clock.now()
     tz = _zone(request)
     today = now.astimezone(tz).date()  # once, not once per "when" on the page
     base = {

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from app import clock
 from app.deps import get_now
 from tests.admin.conftest import Account, account, patch_member, sign_in
 from tests.conftest import PASSWORD, client_of, create_interview
@@ -80,7 +81,7 @@ async def test_an_expired_invite_admits_nobody_and_is_listed_as_expired(make_app
     async with client_of(app) as client:
         admin = await account(client, "ada@example.com", "Ada Admin")
         invite = await new_invite(client, admin, expires_in_days=1)
-        later = datetime.now(UTC) + timedelta(days=1, minutes=1)
+        later = clock.now() + timedelta(days=1, minutes=1)
         app.dependency_overrides[get_now] = lambda: later
         late = await client.post(
             "/api/v1/auth/register", json=signup("dana@example.com", invite_code=invite["code"])
@@ -358,7 +359,7 @@ async def test_an_admin_reset_link_sets_a_new_password_once(client: httpx.AsyncC
     found = re.fullmatch(r"http://testserver/reset-password\?token=([A-Za-z0-9_-]+)", body["link"])
     assert found, body["link"]
     expires = datetime.fromisoformat(body["expires_at"])
-    assert timedelta(hours=23) < expires - datetime.now(UTC) <= timedelta(hours=24)
+    assert timedelta(hours=23) < expires - clock.now() <= timedelta(hours=24)
 
     new = {"token": found.group(1), "password": "a brand new passphrase"}
     used = await client.post("/api/v1/auth/password-reset/confirm", json=new)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import text
 
+from app import clock
 from app.auth import service
 from app.deps import get_now
 from tests.conftest import PASSWORD, client_of, create_interview, register, token_for
@@ -49,7 +50,7 @@ async def stored_values(app: Any, table: str) -> str:
 
 async def new_invite(app: Any) -> str:
     async with app.state.sessionmaker() as session:
-        code = await service.create_invite(session, created_by=None, now=datetime.now(UTC))
+        code = await service.create_invite(session, created_by=None, now=clock.now())
         await session.commit()
     return code
 
@@ -420,7 +421,7 @@ async def test_a_session_ends_after_the_configured_days(make_app: Any) -> None:
     async with client_of(app) as client:
         await signed_in(client)
         assert (await client.get("/api/v1/me")).status_code == 200
-        later = datetime.now(UTC) + timedelta(days=1, minutes=1)
+        later = clock.now() + timedelta(days=1, minutes=1)
         app.dependency_overrides[get_now] = lambda: later
         assert (await client.get("/api/v1/me")).status_code == 401
 
@@ -631,7 +632,7 @@ async def test_tokens_are_listed_without_their_secret_and_show_when_last_used(
         "/api/v1/tokens", json={"name": "spare"}, auth=("jane@example.com", PASSWORD)
     )
     assert unused.status_code == 201
-    before = datetime.now(UTC) - timedelta(seconds=1)
+    before = clock.now() - timedelta(seconds=1)
     await me(client, {"Authorization": f"Bearer {used}"})
 
     listed = await client.get("/api/v1/tokens", headers={"Authorization": f"Bearer {used}"})
@@ -641,7 +642,7 @@ async def test_tokens_are_listed_without_their_secret_and_show_when_last_used(
     assert set(tokens) == {"tests", "spare"}
     assert set(tokens["tests"]) == {"id", "name", "created_at", "last_used_at"}
     last_used_at = datetime.fromisoformat(tokens["tests"]["last_used_at"])
-    assert before <= last_used_at <= datetime.now(UTC)
+    assert before <= last_used_at <= clock.now()
     assert tokens["spare"]["last_used_at"] is None
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import re
 import uuid
-from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 from zoneinfo import available_timezones
@@ -13,6 +12,7 @@ from zoneinfo import available_timezones
 import httpx
 import pytest
 
+from app import clock
 from tests.conftest import PASSWORD, create_interview, register
 
 XSS = "<script>alert(1)</script>\"'><img src=x onerror=alert(1)>"
@@ -604,7 +604,7 @@ async def test_email_reminders_are_switched_in_settings_and_failures_are_shown(
                 user_id=user_id,
                 kind="digest",
                 dedupe_key="digest:x",
-                due_at=datetime.now(UTC),
+                due_at=clock.now(),
                 payload={"subject": "Your <follow-ups>"},
                 status="failed",
                 last_error="550 mailbox unavailable",

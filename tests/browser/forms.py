@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
+
+from app import clock
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ def local_input_value(page: Page, hours_ago: float) -> str:
     """`now - hours_ago` as a datetime-local value in the account's zone (the input says
     which in `data-tz`)."""
     zone = page.get_by_label("Starts at", exact=True).get_attribute("data-tz") or "UTC"
-    moment = datetime.now(UTC) - timedelta(hours=hours_ago)
+    moment = clock.now() - timedelta(hours=hours_ago)
     return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
 
 

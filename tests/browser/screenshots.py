@@ -10,13 +10,14 @@ import argparse
 import re
 import sys
 import tempfile
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 from playwright.sync_api import Page, sync_playwright
 
+from app import clock
 from tests.browser.live import PASSWORD, launch_chromium, serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +26,7 @@ ZONE = "Europe/Berlin"
 
 
 def _ago(**delta: float) -> str:
-    return (datetime.now(UTC) - timedelta(**delta)).replace(microsecond=0).isoformat()
+    return (clock.now() - timedelta(**delta)).replace(microsecond=0).isoformat()
 
 
 def _person(name: str, role: str, title: str) -> dict[str, str]:

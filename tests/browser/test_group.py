@@ -4,11 +4,12 @@ adopting a shared template, and choosing what to share in Settings."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Browser, Dialog, Page, expect
 
+from app import clock
 from tests.browser.conftest import Browsing, new_context
 from tests.browser.live import LiveServer, api, sign_up
 from tests.conftest import interview_body
@@ -42,7 +43,7 @@ def test_the_group_page_draws_the_chart_and_a_shared_template_is_adopted(
     page.get_by_role("button", name="Save what I share").click()
     expect(page.locator("#flash")).to_have_text("Saved.")
 
-    started = datetime.now(UTC) - timedelta(hours=5)
+    started = clock.now() - timedelta(hours=5)
     made = api(
         page,
         "POST",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
 
+from app import clock
 from tests.browser.live import User, api
 from tests.conftest import interview_body
 
@@ -19,7 +20,7 @@ PEOPLE = [
 
 
 def record_interview(page: Page, hours_ago: float = 3, **overrides: Any) -> dict[str, Any]:
-    starts = datetime.now(UTC) - timedelta(hours=hours_ago)
+    starts = clock.now() - timedelta(hours=hours_ago)
     body = interview_body(
         starts_at=starts.isoformat(timespec="seconds"), people=PEOPLE, **overrides
     )
@@ -81,7 +82,7 @@ def test_skip_and_snooze_on_today(page: Page, signed_up: User) -> None:
     expect(page.locator("#upcoming-list").filter(has_text="Carl Diaz")).to_have_count(1)
 
     # Snooze until a chosen day, typed in the account's zone (UTC here, not the browser's).
-    day = (datetime.now(UTC) + timedelta(days=4)).replace(hour=10, minute=30)
+    day = (clock.now() + timedelta(days=4)).replace(hour=10, minute=30)
     carl = item(page, "Carl Diaz")
     carl.get_by_text("Snooze to a chosen day").click()
     carl.get_by_label("Snooze until").fill(day.strftime("%Y-%m-%dT%H:%M"))
@@ -221,7 +222,7 @@ def test_show_more_loads_the_rest_of_a_long_section_in_place(page: Page, signed_
         {"name": f"Person {n:02}", "email": f"p{n}@example.com", "role": "interviewer"}
         for n in range(45)
     ]
-    starts = (datetime.now(UTC) - timedelta(hours=3)).isoformat(timespec="seconds")
+    starts = (clock.now() - timedelta(hours=3)).isoformat(timespec="seconds")
     for company, group in (("Acme Corp", people), ("Globex", people[:10])):
         api(
             page,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from icalendar import Calendar
 
+from app import clock
 from tests.conftest import create_interview, user_headers
 
 
@@ -20,7 +21,7 @@ async def feed_path(client: httpx.AsyncClient, headers: dict[str, str]) -> str:
 async def test_the_feed_lists_scheduled_follow_ups_and_upcoming_interviews(
     client: httpx.AsyncClient, jane: dict[str, str]
 ) -> None:
-    starts = datetime.now(UTC) + timedelta(days=2)
+    starts = clock.now() + timedelta(days=2)
     interview = await create_interview(
         client, jane, company="Acme; Corp, \\Ltd", starts_at=starts.isoformat(), location="HQ"
     )

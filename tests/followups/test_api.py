@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
+from app import clock
 from tests.conftest import create_interview
 
 Headers = dict[str, str]
@@ -305,7 +306,7 @@ async def test_snoozing_past_the_deadline_keeps_the_window(
 
 
 async def test_due_state_filters_and_due_before(client: httpx.AsyncClient, jane: Headers) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     # Ended 30 hours ago: the thank-you is due (48 h window); the check-in is upcoming.
     await create_interview(
         client, jane, company="Due Co", starts_at=(now - timedelta(hours=31)).isoformat()

@@ -4,11 +4,12 @@ them (no real browser; tests/browser/test_group.py drives one)."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import httpx
 
+from app import clock
 from tests.conftest import PASSWORD, register
 from tests.group.factories import followups_of, interview, mark, member
 
@@ -56,7 +57,7 @@ async def test_the_page_draws_the_weeks_as_an_accessible_svg_without_inline_styl
     client: httpx.AsyncClient,
 ) -> None:
     sam = await member(client, "Sam Sharer", sharing="counts")
-    made = await interview(client, sam, datetime.now(UTC) - timedelta(days=1))
+    made = await interview(client, sam, clock.now() - timedelta(days=1))
     (thanks,) = followups_of(made, "thank_you")
     await mark(client, sam, thanks, status="sent")
     await signed_in(client, "vic@example.com", "Vic Viewer")

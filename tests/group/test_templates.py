@@ -3,12 +3,13 @@ one into your own templates (unedited drafts follow it, edited ones keep their w
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from app import clock
 from tests.group.factories import Member, followups_of, interview, mark, member
 
 WARM = {
@@ -177,7 +178,7 @@ async def test_adopting_rewrites_unedited_drafts_and_leaves_edited_ones(
     client: httpx.AsyncClient, admin: Member, mia: Member
 ) -> None:
     template = (await publish(client, admin)).json()
-    starts = datetime.now(UTC) + timedelta(days=3)
+    starts = clock.now() + timedelta(days=3)
     made = await interview(
         client,
         mia,

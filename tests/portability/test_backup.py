@@ -9,13 +9,13 @@ import sqlite3
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from app import clock
 from app.cli import main
 from tests.conftest import POSTGRES, migrate, user_headers
 from tests.portability.conftest import seed_everything, table_rows
@@ -139,7 +139,7 @@ def test_a_sqlite_backup_taken_while_the_app_writes_is_consistent(tmp_path: Path
     user_id = uuid.uuid4().hex
     writer = sqlite3.connect(tmp_path / "busy.db", timeout=30, check_same_thread=False)
     writer.execute("PRAGMA journal_mode=WAL")
-    now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ")
+    now = clock.now().replace(tzinfo=None).isoformat(" ")
     writer.execute(
         "INSERT INTO users (id, email, password_hash, display_name, is_admin, is_active, "
         "timezone, created_at, updated_at, thank_you_within_hours, check_in_after_days, "

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
+from app import clock
 from app.auth.models import User
 from app.auth.repository import user_by_email
 from app.db import create_engine, create_sessionmaker
@@ -71,7 +72,7 @@ async def test_workers_drain_10000_deliveries_each_exactly_once(
     settings = mail_settings(app.state.settings.database_url, smtp)
     config = mail.mail_config(settings)
     assert config is not None
-    now = datetime.now(UTC)
+    now = clock.now()
     async with app.state.sessionmaker.begin() as session:
         user = await user_by_email(session, "jane@example.com")
         assert user is not None

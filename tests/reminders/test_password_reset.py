@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
 
+from app import clock
 from app.errors import Invalid
 from app.reminders import service
 from app.reminders.models import Outbox
@@ -72,7 +73,7 @@ async def test_an_expired_or_unknown_token_is_refused(client: httpx.AsyncClient,
     await register(client)
     await client.post("/api/v1/auth/password-reset", json={"email": "jane@example.com"})
     token = _token((await _outbox(app))[0])
-    later = datetime.now(UTC) + timedelta(hours=1, minutes=1)
+    later = clock.now() + timedelta(hours=1, minutes=1)
     async with app.state.sessionmaker() as session:
         with pytest.raises(Invalid):
             await service.reset_password(session, token=token, password=NEW_PASSWORD, now=later)

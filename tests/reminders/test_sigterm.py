@@ -8,11 +8,11 @@ import signal
 import subprocess
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
 
+from app import clock
 from app.auth.repository import user_by_email
 from app.reminders.models import Outbox
 from tests.browser.live import followup_command
@@ -33,7 +33,7 @@ async def test_sigterm_stops_the_worker_with_nothing_lost_or_doubled(
     try:
         async with client_of(app) as client:
             await register(client)
-        now = datetime.now(UTC)
+        now = clock.now()
         async with app.state.sessionmaker.begin() as session:
             user = await user_by_email(session, "jane@example.com")
             assert user is not None

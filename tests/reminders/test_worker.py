@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from app import clock
 from app.reminders import service
 from app.reminders.models import Outbox
 from app.reminders.worker import Worker, acquire_sqlite_lock
@@ -193,9 +194,7 @@ async def test_worker_once_delivers_what_is_due_and_exits(
 
         user = await user_by_email(session, "aiko@example.com")
         assert user is not None
-        await service.enqueue_test(
-            session, settings=worker.settings, user=user, now=datetime.now(UTC)
-        )
+        await service.enqueue_test(session, settings=worker.settings, user=user, now=clock.now())
     settings = worker.settings
     env = {
         **os.environ,
