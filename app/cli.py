@@ -31,11 +31,20 @@ def alembic_config(database_url: str) -> object:
 
 
 def migrate(settings: Settings) -> tuple[str | None, str | None]:
-    """Upgrades to head; returns the revision before and after, as read under the lock."""
+    """Upgrades to head; returns the revision before and after, as read under the lock.
+    Exits (status 1, naming the tables) when the migrations left rows referencing nothing:
+    they are rolled back, and the database stays as it was."""
     from alembic import command
 
+    from app.db import ForeignKeyViolation
+
     config = alembic_config(settings.database_url)
-    command.upgrade(config, "head")  # type: ignore[arg-type]
+    try:
+        command.upgrade(config, "head")  # type: ignore[arg-type]
+    except ForeignKeyViolation as error:
+        raise SystemExit(
+            f"Migrations rolled back: they would leave broken references ({error})."
+        ) from None
     attributes = config.attributes  # type: ignore[attr-defined]
     return attributes.get("revision_before"), attributes.get("revision_after")
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, MetaData, Uuid, event
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy import DateTime, MetaData, Uuid, column, event, exists, func, inspect, select, table
+from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -102,19 +103,63 @@ def sqlite_file(url: str) -> str | None:
     return None if parsed.database == ":memory:" else parsed.database
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
+def install_sqlite_pragmas(sync_engine: Any, *, foreign_keys: bool = True) -> None:
+    """WAL and, unless told otherwise, foreign keys enforced for every SQLite connection. Set
+    as each connection opens: inside a transaction SQLite ignores `PRAGMA foreign_keys`."""
+    if sync_engine.dialect.name != "sqlite":
+        return
+
+    def pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    event.listen(sync_engine, "connect", pragmas)
 
 
-def install_sqlite_pragmas(sync_engine: Any) -> None:
-    """Foreign keys on and WAL for every SQLite connection."""
-    if sync_engine.dialect.name == "sqlite":
-        event.listen(sync_engine, "connect", _sqlite_pragmas)
+class ForeignKeyViolation(Exception):
+    """Rows whose foreign key points at a row that does not exist."""
+
+
+def check_foreign_keys(connection: Connection) -> None:
+    """Raises ForeignKeyViolation naming each table with rows that reference nothing.
+
+    Migrations on SQLite run with foreign keys unenforced (a table rebuild drops the old
+    table, which would otherwise delete every row referencing it), so this is their check.
+    Postgres enforces them as rows change, unless a migration turns that off (triggers
+    disabled, a constraint added NOT VALID); the same question is asked there by query."""
+    broken: Counter[tuple[str, str]] = Counter()
+    if connection.dialect.name == "sqlite":
+        for name, _rowid, referred, _fk in connection.exec_driver_sql("PRAGMA foreign_key_check"):
+            broken[name, referred] += 1
+    else:
+        inspector = inspect(connection)
+        for name in inspector.get_table_names():
+            for key in inspector.get_foreign_keys(name):
+                child = table(name, *(column(c) for c in key["constrained_columns"]))
+                parent = table(key["referred_table"], *(column(c) for c in key["referred_columns"]))
+                pairs = list(zip(child.columns, parent.columns, strict=True))
+                orphans = (
+                    select(func.count())
+                    .select_from(child)
+                    .where(
+                        *(mine.is_not(None) for mine, _theirs in pairs),
+                        ~exists().where(*(theirs == mine for mine, theirs in pairs)),
+                    )
+                )
+                count = connection.execute(orphans).scalar_one()
+                if count:
+                    broken[name, key["referred_table"]] += count
+    if broken:
+        raise ForeignKeyViolation(
+            "; ".join(
+                f"{name}: {count} row(s) reference {referred} rows that do not exist"
+                for (name, referred), count in sorted(broken.items())
+            )
+        )
 
 
 def create_engine(url: str) -> AsyncEngine:

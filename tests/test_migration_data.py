@@ -3,21 +3,25 @@ of the step holds, and a migration that leaves a row breaking a foreign key fail
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, create_engine, select
+from sqlalchemy import MetaData, create_engine, select, text
 
-from app import clock
+from app import cli, clock
 from app.cli import alembic_config
 from app.db import sync_url
 from app.main import create_app
-from tests.conftest import PASSWORD, client_of, interview_body, make_settings
+from tests.conftest import PASSWORD, ROOT, client_of, interview_body, make_settings
 
+# The tables the data set below fills (every one there is as this is written).
 FILLED = [
     "api_tokens",
     "followups",
@@ -90,7 +94,7 @@ def _revisions(url: str) -> list[str]:
     return [revision.revision for revision in reversed(list(script.walk_revisions()))]
 
 
-async def _ok(response: httpx.Response, status: int = 200) -> Any:
+def _ok(response: httpx.Response, status: int = 200) -> Any:
     assert response.status_code == status, response.text
     return response.json() if response.content else None
 
@@ -104,32 +108,30 @@ async def _fill(url: str) -> None:
     try:
         async with client_of(app) as client:
             ada = await _account(client, "ada@example.com", "Ada Admin")
-            invite = await _ok(
+            invite = _ok(
                 await client.post("/api/v1/admin/invites", json={"note": "Dana"}, headers=ada),
                 201,
             )
-            await _ok(await client.post("/api/v1/admin/invites", json={}, headers=ada), 201)
+            _ok(await client.post("/api/v1/admin/invites", json={}, headers=ada), 201)
             dana = await _account(client, "dana@example.com", "Dana Member", invite["code"])
             for email in ("ada@example.com", "dana@example.com"):
                 login = {"email": email, "password": PASSWORD}
-                await _ok(await client.post("/api/v1/auth/login", json=login))
+                _ok(await client.post("/api/v1/auth/login", json=login))
             client.cookies.clear()
 
             hook = {"url": "https://93.184.215.14/hook", "format": "json"}
             events = ["followup.sent", "interview.created"]
-            webhook = await _ok(
+            webhook = _ok(
                 await client.post(
                     "/api/v1/webhooks", json={**hook, "events": events}, headers=dana
                 ),
                 201,
             )
-            await _ok(
-                await client.post(f"/api/v1/webhooks/{webhook['id']}/test", headers=dana), 202
-            )
+            _ok(await client.post(f"/api/v1/webhooks/{webhook['id']}/test", headers=dana), 202)
 
             past = (clock.now() - timedelta(days=2)).isoformat()
             made = [
-                await _ok(
+                _ok(
                     await client.post(
                         "/api/v1/interviews",
                         json=interview_body(company=company, starts_at=past),
@@ -139,18 +141,16 @@ async def _fill(url: str) -> None:
                 )
                 for company in ("Acme Corp", "Globex", "Initech")
             ]
-            await _ok(
-                await client.post("/api/v1/interviews", json=interview_body(), headers=ada), 201
-            )
-            acme, globex, initech = made
+            _ok(await client.post("/api/v1/interviews", json=interview_body(), headers=ada), 201)
+            acme, globex, _initech = made
             thank_you = [next(f for f in i["followups"] if f["kind"] == "thank_you") for i in made]
             patch = "/api/v1/followups/{}"
-            await _ok(
+            _ok(
                 await client.patch(
                     patch.format(thank_you[0]["id"]), json={"status": "sent"}, headers=dana
                 )
             )
-            await _ok(
+            _ok(
                 await client.patch(
                     patch.format(thank_you[1]["id"]), json={"status": "skipped"}, headers=dana
                 )
@@ -160,35 +160,30 @@ async def _fill(url: str) -> None:
                 "not_before": later.isoformat(),
                 "due_at": (later + timedelta(days=1)).isoformat(),
             }
-            await _ok(
-                await client.patch(patch.format(thank_you[2]["id"]), json=snooze, headers=dana)
-            )
+            _ok(await client.patch(patch.format(thank_you[2]["id"]), json=snooze, headers=dana))
             custom = {"due_at": later.isoformat(), "subject": "Portfolio link", "body": "Here."}
-            await _ok(
+            _ok(
                 await client.post(
                     f"/api/v1/interviews/{acme['id']}/followups", json=custom, headers=dana
                 ),
                 201,
             )
-            await _ok(
+            _ok(
                 await client.patch(
                     f"/api/v1/interviews/{globex['id']}", json={"outcome": "rejected"}, headers=dana
                 )
             )
-            del initech
 
-            await _ok(
-                await client.patch("/api/v1/me", json={"board_sharing": "counts"}, headers=dana)
-            )
-            await _ok(
+            _ok(await client.patch("/api/v1/me", json={"board_sharing": "counts"}, headers=dana))
+            _ok(
                 await client.post(
                     "/api/v1/auth/password-reset", json={"email": "dana@example.com"}
                 ),
                 202,
             )
             template = {"kind": "thank_you", "name": "Warm", "subject": "Thanks", "body": "Hi."}
-            await _ok(await client.post("/api/v1/group/templates", json=template, headers=ada), 201)
-            await _ok(
+            _ok(await client.post("/api/v1/group/templates", json=template, headers=ada), 201)
+            _ok(
                 await client.patch(
                     "/api/v1/group/settings", json={"members_may_publish": True}, headers=ada
                 )
@@ -201,9 +196,9 @@ async def _account(
     client: httpx.AsyncClient, email: str, name: str, code: str | None = None
 ) -> dict[str, str]:
     body = {"email": email, "password": PASSWORD, "display_name": name, "invite_code": code}
-    await _ok(await client.post("/api/v1/auth/register", json=body), 201)
+    _ok(await client.post("/api/v1/auth/register", json=body), 201)
     client.cookies.clear()
-    token = await _ok(
+    token = _ok(
         await client.post("/api/v1/tokens", json={"name": "cli"}, auth=(email, PASSWORD)), 201
     )
     return {"Authorization": f"Bearer {token['token']}"}
@@ -227,3 +222,58 @@ async def test_every_step_down_and_back_up_keeps_every_row(empty_database: str) 
         lost = _lost(previous, now)
         assert not lost, f"{direction} to {revision} lost data: {lost}"
         previous = now
+
+
+# A migration with a bug: it leaves a web session of an account that does not exist (on
+# Postgres it has to switch enforcement off for that, as a careless data copy might).
+ORPHANING_MIGRATION = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0ad0ad0ad0ad"
+down_revision = "{head}"
+
+
+def upgrade():
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("SET LOCAL session_replication_role = replica")
+    op.execute(
+        "INSERT INTO web_sessions VALUES ('orphan', '00000000000000000000000000000001', 'x', "
+        "'2026-11-25 12:00:00', '2026-12-25 12:00:00')"
+    )
+    op.create_table("kept_only_if_all_goes_well", sa.Column("id", sa.Integer, primary_key=True))
+
+
+def downgrade():
+    pass
+"""
+
+
+def test_a_migration_leaving_a_broken_reference_fails_naming_the_table_and_is_rolled_back(
+    empty_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    command.upgrade(alembic_config(empty_database), "head")  # type: ignore[arg-type]
+    head = _revisions(empty_database)[-1]
+    scripts = tmp_path / "alembic"
+    shutil.copytree(ROOT / "alembic", scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    (scripts / "versions" / "orphaning.py").write_text(ORPHANING_MIGRATION.format(head=head))
+
+    def with_the_bad_migration(url: str) -> Any:
+        config = alembic_config(url)
+        config.set_main_option("script_location", str(scripts))  # type: ignore[attr-defined]
+        return config
+
+    monkeypatch.setattr(cli, "alembic_config", with_the_bad_migration)
+    monkeypatch.setenv("DATABASE_URL", empty_database)
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["migrate"])
+    assert exited.value.code == (
+        "Migrations rolled back: they would leave broken references "
+        "(web_sessions: 1 row(s) reference users rows that do not exist)."
+    )
+    after = _snapshot(empty_database)
+    assert "kept_only_if_all_goes_well" not in after and not after["web_sessions"].rows
+    engine = create_engine(sync_url(empty_database))
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT version_num FROM alembic_version")) == head
+    engine.dispose()
