@@ -31,17 +31,21 @@ if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
 
-# Every test runs at this instant, whatever day the suite runs: dates written in the tests
-# are relative to it. Processes the tests start (servers, workers, the CLI) inherit it.
+# Every test starts at this instant, whatever day the suite runs: dates written in the tests
+# are relative to it.
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday
-os.environ[app_clock.ENVIRONMENT_VARIABLE] = NOW.isoformat()
+# Also for processes that session-scoped fixtures start before any test's clock.
+os.environ.update(app_clock.environment(NOW, datetime.now(UTC)))
 
 
 @pytest.fixture(autouse=True)
 def clock() -> Iterator[app_clock.Clock]:
     """The app's clock, started at NOW for each test (it then ticks); `clock.freeze(…)` or
-    `clock.advance(…)` move it."""
-    app_clock.clock.start_at(NOW)
+    `clock.advance(…)` move it. Processes the test starts (servers, workers, the CLI) inherit
+    the same timeline through the environment."""
+    since = datetime.now(UTC)
+    os.environ.update(app_clock.environment(NOW, since))
+    app_clock.clock.start_at(NOW, since=since)
     yield app_clock.clock
     app_clock.clock.reset()
 
