@@ -46,6 +46,16 @@ class Settings(BaseSettings):
     )
     login_window_seconds: int = Field(default=900, validation_alias="FOLLOWUP_LOGIN_WINDOW")
     session_days: int = Field(default=30, validation_alias="FOLLOWUP_SESSION_DAYS")
+    # Retention (app/retention.py): how long the worker keeps what is done; 0 keeps it all.
+    retention_outbox_days: int = Field(
+        default=30, ge=0, validation_alias="FOLLOWUP_RETENTION_OUTBOX_DAYS"
+    )
+    retention_deliveries_days: int = Field(
+        default=30, ge=0, validation_alias="FOLLOWUP_RETENTION_DELIVERIES_DAYS"
+    )
+    retention_idempotency_hours: int = Field(
+        default=48, ge=0, validation_alias="FOLLOWUP_RETENTION_IDEMPOTENCY_HOURS"
+    )
 
     @field_validator("base_url")
     @classmethod

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, select
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
@@ -33,6 +33,9 @@ class IdempotencyKey(Base):
     headers: Mapped[dict[str, str]] = mapped_column(JSON)
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Retention (app/retention.py) deletes the oldest first.
+    __table_args__ = (Index(None, "created_at"),)
 
 
 def _request_hash(raw: bytes) -> str:

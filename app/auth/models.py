@@ -65,7 +65,8 @@ class WebSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
 
-    __table_args__ = (Index(None, "user_id", "expires_at"),)
+    # The second serves retention (app/retention.py): every user's expired sessions.
+    __table_args__ = (Index(None, "user_id", "expires_at"), Index(None, "expires_at"))
 
 
 class ApiToken(Base):

@@ -6,11 +6,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
 from app.queue import UNSENT_INDEX_WHERE
+
+# The rows retention may delete (app/retention.py): the WHERE of their partial index.
+OUTBOX_DONE = text("status IN ('sent', 'failed')")
 
 
 class Outbox(Base):
@@ -43,6 +46,13 @@ class Outbox(Base):
             postgresql_where=UNSENT_INDEX_WHERE,
             sqlite_where=UNSENT_INDEX_WHERE,
         ),
+        # Retention (app/retention.py): the oldest done rows, never the unsent ones.
+        Index(
+            "ix_outbox_created_at_done",
+            "created_at",
+            postgresql_where=OUTBOX_DONE,
+            sqlite_where=OUTBOX_DONE,
+        ),
     )
 
 
@@ -58,4 +68,5 @@ class PasswordReset(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
 
-    __table_args__ = (Index(None, "user_id", "expires_at"),)
+    # The second serves retention (app/retention.py): every user's expired links.
+    __table_args__ = (Index(None, "user_id", "expires_at"), Index(None, "expires_at"))

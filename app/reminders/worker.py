@@ -22,6 +22,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import clock as app_clock
+from app import retention
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker, sqlite_file
 from app.reminders import mail, repository, service
@@ -98,6 +99,7 @@ class Worker:
             backoff=backoff,
             transport=webhook_transport,
         )
+        self.retention = retention.Pruner(sessionmaker, settings, stopping=lambda: self.stopping)
 
     @property
     def stopping(self) -> bool:
@@ -118,8 +120,10 @@ class Worker:
         return count
 
     async def run_once(self, now: datetime | None = None) -> RoundResult:
-        """One round: enqueue what is due, then deliver every due row, batch by batch.
+        """One round: prune when due (app/retention.py), enqueue what is due, then deliver every
+        due row, batch by batch.
         `now` fixes the round's time (tests); by default each batch reads the clock."""
+        await self.retention.run_due(now or self.clock())
         result = RoundResult(enqueued=await self.enqueue(now or self.clock()))
         # Without SMTP (email off) mail stays in the outbox; webhooks are still delivered.
         while not self.stopping and self.config is not None:

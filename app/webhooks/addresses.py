@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import ipaddress
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
@@ -132,10 +133,64 @@ def parse(url: str) -> Target:
     )
 
 
-def refusal(address: IPAddress) -> str | None:
-    """Why a webhook may not reach `address`, or None when it is a public address."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return "an IPv4-mapped IPv6 address"
+def _low_32_bits(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    return [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
+
+
+@dataclass(frozen=True)
+class Transition:
+    """An IPv6 form that carries an IPv4 address: a host with the matching tunnel or
+    translator takes a packet for it to that IPv4 address."""
+
+    network: ipaddress.IPv6Network
+    name: str  # "a 6to4 address"
+    carried: Callable[[ipaddress.IPv6Address], list[ipaddress.IPv4Address]]
+    # Reachable when what it carries is: only the well-known NAT64 prefix, which a DNS64
+    # resolver answers on an IPv6-only host for an IPv4-only server. The rest are
+    # deprecated or site-local, and refused whatever they carry.
+    reachable: bool = False
+
+
+TRANSITIONS = (
+    Transition(
+        ipaddress.IPv6Network("::ffff:0:0/96"),
+        "an IPv4-mapped IPv6 address",
+        lambda a: [a.ipv4_mapped] if a.ipv4_mapped else [],
+    ),
+    Transition(
+        ipaddress.IPv6Network("2002::/16"),
+        "a 6to4 address",
+        lambda a: [a.sixtofour] if a.sixtofour else [],
+    ),
+    # Teredo carries its server (bits 32-64) and its client (the last 32 bits, inverted).
+    Transition(
+        ipaddress.IPv6Network("2001::/32"), "a Teredo address", lambda a: list(a.teredo or ())
+    ),
+    Transition(ipaddress.IPv6Network("64:ff9b::/96"), "a NAT64 address", _low_32_bits, True),
+    # Where a local-use prefix puts the IPv4 address depends on its length; read as /96.
+    Transition(ipaddress.IPv6Network("64:ff9b:1::/48"), "a local-use NAT64 address", _low_32_bits),
+    Transition(ipaddress.IPv6Network("::/96"), "an IPv4-compatible IPv6 address", _low_32_bits),
+)
+
+
+def transition(address: IPAddress) -> Transition | None:
+    """The transition form `address` is written in, or None."""
+    # `::` and `::1` are the unspecified and loopback addresses, not IPv4-compatible ones.
+    if address.version == 4 or int(address) <= 1:
+        return None
+    return next((t for t in TRANSITIONS if address in t.network), None)
+
+
+def embedded_ipv4(address: IPAddress) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 transition address carries; [] for any other address."""
+    form = transition(address)
+    if form is None:
+        return []
+    assert isinstance(address, ipaddress.IPv6Address)  # transition() holds only IPv6 forms
+    return form.carried(address)
+
+
+def _own_refusal(address: IPAddress) -> str | None:
     checks = (
         ("loopback", address.is_loopback),
         ("unspecified", address.is_unspecified),
@@ -149,6 +204,20 @@ def refusal(address: IPAddress) -> str | None:
         if hit:
             return f"a {name} address"
     return None
+
+
+def refusal(address: IPAddress) -> str | None:
+    """Why `address` may not be reached (by a webhook, or any connection a user chooses the
+    destination of), or None when it is a public address. A transition address is refused
+    when an IPv4 address it carries would be, and unless its form may be reached at all."""
+    form = transition(address)
+    if form is None:
+        return _own_refusal(address)
+    for carried in embedded_ipv4(address):
+        reason = _own_refusal(carried)
+        if reason is not None:
+            return f"{form.name} that embeds {carried}, {reason}"
+    return None if form.reachable else form.name
 
 
 def check_address(address: IPAddress, allow: Allow) -> None:

@@ -6,11 +6,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
 from app.queue import UNSENT_INDEX_WHERE
+
+# The rows retention may delete (app/retention.py): the WHERE of their partial index.
+DELIVERY_DONE = text("status IN ('delivered', 'failed')")
 
 
 class Webhook(Base):
@@ -65,4 +68,11 @@ class WebhookDelivery(Base):
             sqlite_where=UNSENT_INDEX_WHERE,
         ),
         Index(None, "user_id", "webhook_id", "created_at"),
+        # Retention (app/retention.py): the oldest finished rows, never the pending ones.
+        Index(
+            "ix_webhook_deliveries_created_at_done",
+            "created_at",
+            postgresql_where=DELIVERY_DONE,
+            sqlite_where=DELIVERY_DONE,
+        ),
     )

@@ -120,3 +120,110 @@ async def test_public_addresses_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     target = await addresses.check_url("https://hooks.example/x?y=1", NOTHING)
     assert (target.host, target.port, target.path) == ("hooks.example", 443, "/x?y=1")
     await addresses.check_url("http://93.184.215.14:8080/", NOTHING)
+
+
+# IPv6 transition addresses carry an IPv4 address inside them; a host with the matching
+# tunnel or translator would take a packet for one to that IPv4 address.
+EMBEDDED = {
+    "loopback": "127.0.0.1",
+    "private": "10.1.2.3",
+    "link-local": "169.254.169.254",
+    "public": "93.184.215.14",
+}
+TEREDO_PUBLIC = ipaddress.IPv4Address("65.54.227.120")
+
+
+def six_to_four(v4: ipaddress.IPv4Address) -> ipaddress.IPv6Address:
+    return ipaddress.IPv6Address(0x2002 << 112 | int(v4) << 80 | 1)
+
+
+def teredo(server: ipaddress.IPv4Address, client: ipaddress.IPv4Address) -> ipaddress.IPv6Address:
+    # 2001:0:<server>:<flags>:<port ^ ffff>:<client ^ ffffffff>
+    return ipaddress.IPv6Address(
+        0x20010000 << 96
+        | int(server) << 64
+        | 0x8000 << 48
+        | 0x63BF << 32
+        | int(client) ^ 0xFFFFFFFF
+    )
+
+
+def nat64(v4: ipaddress.IPv4Address) -> ipaddress.IPv6Address:
+    return ipaddress.IPv6Address(int(ipaddress.IPv6Address("64:ff9b::")) | int(v4))
+
+
+def nat64_local(v4: ipaddress.IPv4Address) -> ipaddress.IPv6Address:
+    return ipaddress.IPv6Address(int(ipaddress.IPv6Address("64:ff9b:1::")) | int(v4))
+
+
+def mapped(v4: ipaddress.IPv4Address) -> ipaddress.IPv6Address:
+    return ipaddress.IPv6Address(0xFFFF << 32 | int(v4))
+
+
+def compatible(v4: ipaddress.IPv4Address) -> ipaddress.IPv6Address:
+    return ipaddress.IPv6Address(int(v4))
+
+
+FORMS = {
+    "6to4": six_to_four,
+    "teredo client": lambda v4: teredo(TEREDO_PUBLIC, v4),
+    "teredo server": lambda v4: teredo(v4, TEREDO_PUBLIC),
+    "nat64": nat64,
+    "nat64 local-use": nat64_local,
+    "ipv4-mapped": mapped,
+    "ipv4-compatible": compatible,
+}
+# Only the well-known NAT64 prefix leads to a public IPv4 address the way a DNS64 resolver
+# means it; 6to4 and Teredo are deprecated and refused whatever they carry (README, Webhooks).
+REACHABLE_WHEN_PUBLIC = {"nat64"}
+
+TRANSITION_CASES = [
+    pytest.param(form, kind, id=f"{form}-{kind}") for form in FORMS for kind in EMBEDDED
+]
+
+
+@pytest.mark.parametrize(("form", "kind"), TRANSITION_CASES)
+async def test_transition_addresses_are_judged_by_the_ipv4_address_they_carry(
+    form: str, kind: str
+) -> None:
+    v4 = ipaddress.IPv4Address(EMBEDDED[kind])
+    address = FORMS[form](v4)
+    url = f"http://[{address}]/hook"
+    if kind == "public" and form in REACHABLE_WHEN_PUBLIC:
+        assert addresses.refusal(address) is None
+        await addresses.check_url(url, NOTHING)
+        return
+    with pytest.raises(Refused) as refused:
+        await addresses.check_url(url, NOTHING)
+    if kind != "public":
+        # The message names what the address leads to, not only how it is spelled.
+        assert f"{v4}, a {kind} address" in str(refused.value), str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("address", "embedded"),
+    [
+        ("2002:7f00:1::", ["127.0.0.1"]),
+        ("2002:808:808::1", ["8.8.8.8"]),
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", ["65.54.227.120", "192.0.2.45"]),
+        ("64:ff9b::7f00:1", ["127.0.0.1"]),
+        ("64:ff9b:1::a01:203", ["10.1.2.3"]),
+        ("::ffff:a9fe:a9fe", ["169.254.169.254"]),
+        ("::7f00:1", ["127.0.0.1"]),
+        ("::1", []),
+        ("::", []),
+        ("2606:2800:21f::1", []),
+        ("8.8.8.8", []),
+    ],
+)
+def test_the_ipv4_addresses_inside_a_transition_address(address: str, embedded: list[str]) -> None:
+    found = addresses.embedded_ipv4(ipaddress.ip_address(address))
+    assert [str(a) for a in found] == embedded
+
+
+def test_a_transition_address_may_be_allowed_like_any_other() -> None:
+    allow = parse_allow("2002::/16, 64:ff9b::/96")
+    addresses.check_address(six_to_four(ipaddress.IPv4Address("10.1.2.3")), allow)
+    addresses.check_address(nat64(ipaddress.IPv4Address("127.0.0.1")), allow)
+    with pytest.raises(Refused):
+        addresses.check_address(teredo(TEREDO_PUBLIC, ipaddress.IPv4Address("10.1.2.3")), allow)

@@ -59,6 +59,38 @@ async def test_every_private_address_form_is_refused_when_saved(make_app: Any) -
         assert (await client.get("/api/v1/webhooks", headers=headers)).json() == []
 
 
+@pytest.mark.parametrize(
+    "host",
+    [
+        "[2002:7f00:1::1]",  # 6to4 of 127.0.0.1
+        "[2001:0:4136:e378:8000:63bf:80ff:fffe]",  # Teredo, client 127.0.0.1
+        "[64:ff9b::a9fe:a9fe]",  # NAT64 of 169.254.169.254
+        "[::a00:1]",  # IPv4-compatible 10.0.0.1
+    ],
+)
+async def test_transition_addresses_leading_to_refused_ones_are_422_when_saved(
+    client: httpx.AsyncClient, host: str
+) -> None:
+    headers = await user_headers(client)
+    response = await client.post(
+        "/api/v1/webhooks", json={**HOOK, "url": f"http://{host}/hook"}, headers=headers
+    )
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert error["loc"] == ["body", "url"] and "embeds" in error["msg"], error
+
+
+async def test_a_nat64_address_of_a_public_server_may_be_saved(client: httpx.AsyncClient) -> None:
+    # What a DNS64 resolver answers on an IPv6-only host for an IPv4-only receiver.
+    headers = await user_headers(client)
+    response = await client.post(
+        "/api/v1/webhooks",
+        json={**HOOK, "url": "https://[64:ff9b::5db8:d70e]/hook"},
+        headers=headers,
+    )
+    assert response.status_code == 201, response.text
+
+
 async def test_an_allowed_loopback_address_may_be_saved(make_app: Any) -> None:
     app = make_app(webhook_allow="127.0.0.1, localhost")
     async with httpx.AsyncClient(

@@ -198,6 +198,36 @@ async def test_a_name_resolving_to_loopback_at_delivery_time_is_never_connected(
     assert "refused" in delivery["error"] and "loopback" in delivery["error"]
 
 
+@pytest.mark.parametrize(
+    "resolved", ["2002:7f00:1::1", "2001:0:4136:e378:8000:63bf:80ff:fffe", "64:ff9b::7f00:1"]
+)
+async def test_a_name_resolving_to_a_transition_address_of_loopback_is_never_connected(
+    client: httpx.AsyncClient,
+    receiver: Receiver,
+    strict_worker: Worker,
+    monkeypatch: pytest.MonkeyPatch,
+    resolved: str,
+) -> None:
+    async def unknown(host: str, port: int) -> list[addresses.IPAddress]:
+        raise socket.gaierror("not yet")
+
+    async def tunnelled(host: str, port: int) -> list[addresses.IPAddress]:
+        return [ipaddress.ip_address(resolved)]
+
+    headers = await user_headers(client)
+    monkeypatch.setattr(addresses, "resolve", unknown)
+    hook = await _hook(client, headers, receiver, host="tunnel.example")
+    await client.post(f"/api/v1/webhooks/{hook['id']}/test", headers=headers)
+    monkeypatch.setattr(addresses, "resolve", tunnelled)
+
+    result = await strict_worker.run_once(NOW)
+
+    assert result.webhooks.failed == 1 and receiver.connections == 0
+    [delivery] = await _log(client, headers, hook)
+    assert delivery["status"] == "failed"
+    assert "refused" in delivery["error"] and "127.0.0.1, a loopback address" in delivery["error"]
+
+
 @pytest.mark.parametrize("url_host", ["2130706433", "0x7f.1", "127.1", "[::ffff:127.0.0.1]"])
 async def test_refused_spellings_saved_while_allowed_are_refused_by_a_strict_worker(
     client: httpx.AsyncClient, receiver: Receiver, strict_worker: Worker, url_host: str
