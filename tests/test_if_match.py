@@ -16,7 +16,7 @@ from tests.admin.conftest import account
 from tests.conftest import create_interview
 
 WRITERS = 50  # sent at once, all with the same ETag
-ROUNDS = 3
+ROUNDS = 2
 
 
 @pytest.fixture
