@@ -6,9 +6,23 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import DateTime, MetaData, Uuid, column, event, exists, func, inspect, select, table
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    MetaData,
+    Uuid,
+    column,
+    event,
+    exists,
+    false,
+    func,
+    inspect,
+    select,
+    table,
+    update,
+)
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -56,6 +70,34 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), uuid.UUID: Uuid()}
+
+
+_Row = TypeVar("_Row", bound=Base)
+
+
+async def get_for_update(
+    session: AsyncSession, model: type[_Row], *where: ColumnElement[bool]
+) -> _Row | None:
+    """The row of `model` matching `where`, read afresh and locked until the transaction ends,
+    so that what is checked against it (an If-Match) still holds when the write is made.
+
+    Every writer that checks an ETag takes this lock first: of two with the same ETag, the
+    second waits, then reads the first one's write and finds its ETag stale. On Postgres the
+    row is locked as an UPDATE locks it (FOR NO KEY UPDATE: inserting rows that reference it
+    does not wait); SQLite has one write lock for the whole database, taken here by a write
+    statement that changes nothing (it waits out busy_timeout and keeps the lock)."""
+    if session.get_bind().dialect.name == "sqlite":
+        key = inspect(model).primary_key[0]
+        await session.execute(
+            update(model)
+            .where(false())
+            .values({key.key: key})
+            .execution_options(synchronize_session=False)
+        )
+    query = select(model).where(*where).execution_options(populate_existing=True)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(key_share=True)
+    return await session.scalar(query)
 
 
 class OwnedMixin:

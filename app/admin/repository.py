@@ -12,6 +12,7 @@ from sqlalchemy import Row, and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Invite, User
+from app.db import get_for_update
 
 MEMBER_COLUMNS = (
     User.id,
@@ -41,6 +42,11 @@ async def members(
 
 async def member(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id)
+
+
+async def lock_member(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    """The account as stored, locked until the transaction ends (app.db.get_for_update)."""
+    return await get_for_update(session, User, User.id == user_id)
 
 
 async def invites(

@@ -21,7 +21,7 @@ from app.errors import problems
 from app.web.htmx import VARY, HtmxDep
 from app.web.responses import json_response
 from app.web.templating import render
-from app.wire import Page, check_if_match, strong_etag
+from app.wire import Page
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"], responses=problems(500))
 
@@ -29,10 +29,6 @@ MEMBERS = "admin/_members.html"
 INVITES = "admin/_invites.html"
 # Fragments show the first page; a group has far fewer members than this.
 PAGE = 200
-
-
-def _etag(read: MemberRead) -> str:
-    return strong_etag(read.model_dump_json().encode())
 
 
 @router.get(
@@ -71,15 +67,13 @@ async def update_user(
     htmx: HtmxDep,
     if_match: IfMatch = None,
 ) -> Response:
-    if if_match is not None:
-        current = await service.get_member(session, user_id=user_id)
-        check_if_match(if_match, _etag(current))
-    updated = service.member_read(
-        await service.update_member(session, actor=admin, user_id=user_id, patch=data, now=now)
+    member = await service.update_member(
+        session, actor=admin, user_id=user_id, patch=data, if_match=if_match, now=now
     )
+    updated = service.member_read(member)
     if htmx.html:
         return await _members(request, session, changed=updated)
-    return json_response(updated, headers={"ETag": _etag(updated), "Vary": VARY})
+    return json_response(updated, headers={"ETag": service.etag(updated), "Vary": VARY})
 
 
 @router.post(

@@ -23,7 +23,7 @@ from app.auth.models import Invite, User
 from app.config import Settings
 from app.errors import Conflict, Invalid, NotFound
 from app.reminders import service as reminders
-from app.wire import Page, decode_cursor, encode_cursor
+from app.wire import Page, check_if_match, decode_cursor, encode_cursor, strong_etag
 
 # An admin hands the link over by hand, which may take longer than the emailed hour.
 ADMIN_RESET_VALID_FOR = timedelta(hours=24)
@@ -50,6 +50,10 @@ def member_read(user: User) -> MemberRead:
     )
 
 
+def etag(read: MemberRead) -> str:
+    return strong_etag(read.model_dump_json().encode())
+
+
 async def list_members(
     session: AsyncSession, *, limit: int, cursor: str | None
 ) -> Page[MemberRead]:
@@ -71,10 +75,6 @@ async def _member(session: AsyncSession, user_id: uuid.UUID) -> User:
     return user
 
 
-async def get_member(session: AsyncSession, *, user_id: uuid.UUID) -> MemberRead:
-    return member_read(await _member(session, user_id))
-
-
 def refusal(
     *, actor_id: uuid.UUID, target: User, patch: MemberUpdate, other_active_admins: int
 ) -> str | None:
@@ -94,9 +94,19 @@ def refusal(
 
 
 async def update_member(
-    session: AsyncSession, *, actor: User, user_id: uuid.UUID, patch: MemberUpdate, now: datetime
+    session: AsyncSession,
+    *,
+    actor: User,
+    user_id: uuid.UUID,
+    patch: MemberUpdate,
+    if_match: str | None,
+    now: datetime,
 ) -> User:
-    target = await _member(session, user_id)
+    # Locked before the If-Match is checked, so that it still holds when the write is made.
+    target = await repository.lock_member(session, user_id)
+    if target is None:
+        raise NotFound("No such member.")
+    check_if_match(if_match, etag(member_read(target)))
     others = len(await accounts.other_active_admins(session, target.id))
     reason = refusal(actor_id=actor.id, target=target, patch=patch, other_active_admins=others)
     if reason is not None:

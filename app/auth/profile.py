@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth import repository
 from app.auth.models import ApiToken, User
 from app.auth.schemas import MeUpdate, Notifications, Policy, Templates, TokenRead, UserRead
 from app.calendar import service as calendar
 from app.config import Settings
-from app.errors import Invalid
+from app.errors import Invalid, Unauthorized
 from app.followups import drafts
 from app.followups import service as followups
 from app.group.schemas import Sharing
@@ -40,6 +41,15 @@ def to_read(user: User, settings: Settings) -> UserRead:
 
 def etag(read: UserRead) -> str:
     return strong_etag(read.model_dump_json().encode())
+
+
+async def lock(session: AsyncSession, *, user: User) -> User:
+    """The user's settings as stored, locked for this transaction's write: an If-Match
+    checked against them still holds when the write is made."""
+    locked = await repository.lock_user(session, user.id)
+    if locked is None:
+        raise Unauthorized("This account no longer exists.")
+    return locked
 
 
 async def update(session: AsyncSession, *, user: User, patch: MeUpdate, now: datetime) -> User:

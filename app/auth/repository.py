@@ -10,6 +10,7 @@ from sqlalchemy import Select, bindparam, delete, exists, false, select, text, u
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import ApiToken, Invite, User, WebSession
+from app.db import get_for_update
 
 
 async def any_user(session: AsyncSession) -> bool:
@@ -30,6 +31,12 @@ async def lock_first_account(session: AsyncSession) -> None:
         # SQLite's one write lock: a write statement takes it (waiting out busy_timeout)
         # even when it changes no row, and keeps it to the end of the transaction.
         await session.execute(update(User).where(false()).values(is_admin=User.is_admin))
+
+
+async def lock_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    """The account as stored, locked until the transaction ends (app.db.get_for_update);
+    the User the session already holds is the one refreshed."""
+    return await get_for_update(session, User, User.id == user_id)
 
 
 async def user_by_email(session: AsyncSession, email: str) -> User | None:

@@ -286,6 +286,7 @@ async def update_me(
     htmx: HtmxDep,
     if_match: IfMatch = None,
 ) -> Response:
+    user = await profile.lock(session, user=user)
     check_if_match(if_match, profile.etag(profile.to_read(user, get_settings(request))))
     user = await profile.update(session, user=user, patch=data, now=now)
     read = profile.to_read(user, get_settings(request))

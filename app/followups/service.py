@@ -296,11 +296,16 @@ async def update(
     if_match: str | None,
     now: datetime,
 ) -> Followup:
-    row = await get(session, user=user, followup_id=followup_id)
+    # The whole interview is locked, as every write to it or its follow-ups does (this one
+    # may reschedule the others), then the If-Match is checked against what is stored.
+    found = await get(session, user=user, followup_id=followup_id)
+    bundle = await interviews.lock_bundle(session, user.id, found.interview_id)
+    row = next((r for r in bundle[2] if r.id == followup_id), None) if bundle else None
+    if bundle is None or row is None:
+        raise NotFound("No such follow-up.")
+    interview, people, rows = bundle
     check_if_match(if_match, etag(to_read(row, now)))
     fields = patch.model_fields_set
-    interview, people, rows = await _interview_bundle(session, user, row.interview_id)
-    row = next(r for r in rows if r.id == row.id)
     was_sent = row.status == Status.SENT
     create_second = _set_status(row, patch, outcome=interview.outcome, now=now)
 

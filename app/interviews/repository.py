@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import get_for_update
 from app.followups.models import Followup
 from app.followups.schedule import Status
 from app.interviews.models import Interview, Person
@@ -18,23 +19,31 @@ Bundle = tuple[Interview, list[Person], list[Followup]]
 
 
 async def _bundles(
-    session: AsyncSession, user_id: uuid.UUID, interviews: Sequence[Interview]
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    interviews: Sequence[Interview],
+    *,
+    afresh: bool = False,
 ) -> list[Bundle]:
-    """People and follow-ups of these interviews: two queries, whatever their number."""
+    """People and follow-ups of these interviews: two queries, whatever their number.
+    `afresh` replaces what the session already holds of them with what is stored."""
     ids = [i.id for i in interviews]
     people: dict[uuid.UUID, list[Person]] = defaultdict(list)
     followups: dict[uuid.UUID, list[Followup]] = defaultdict(list)
+    options = {"populate_existing": True} if afresh else {}
     if ids:
         for person in await session.scalars(
             select(Person)
             .where(Person.user_id == user_id, Person.interview_id.in_(ids))
             .order_by(Person.interview_id, Person.position)
+            .execution_options(**options)
         ):
             people[person.interview_id].append(person)
         for followup in await session.scalars(
             select(Followup)
             .where(Followup.user_id == user_id, Followup.interview_id.in_(ids))
             .order_by(Followup.due_at, Followup.id)
+            .execution_options(**options)
         ):
             followups[followup.interview_id].append(followup)
     return [(i, people[i.id], followups[i.id]) for i in interviews]
@@ -49,6 +58,20 @@ async def get_bundle(
     if interview is None:
         return None
     return (await _bundles(session, user_id, [interview]))[0]
+
+
+async def lock_bundle(
+    session: AsyncSession, user_id: uuid.UUID, interview_id: uuid.UUID
+) -> Bundle | None:
+    """The interview with its people and follow-ups as stored, the interview locked until the
+    transaction ends. Every write to an interview or to one of its follow-ups takes this lock
+    first: its ETag covers them all, and a follow-up's write reschedules its siblings."""
+    interview = await get_for_update(
+        session, Interview, Interview.user_id == user_id, Interview.id == interview_id
+    )
+    if interview is None:
+        return None
+    return (await _bundles(session, user_id, [interview], afresh=True))[0]
 
 
 async def list_bundles(

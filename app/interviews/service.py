@@ -136,6 +136,15 @@ async def get(session: AsyncSession, *, user: User, interview_id: uuid.UUID) -> 
     return bundle
 
 
+async def get_for_update(session: AsyncSession, *, user: User, interview_id: uuid.UUID) -> Bundle:
+    """The interview as stored, locked for this transaction's write: an If-Match checked
+    against it still holds when the write is made."""
+    bundle = await repository.lock_bundle(session, user.id, interview_id)
+    if bundle is None:
+        raise NotFound("No such interview.")
+    return bundle
+
+
 async def update(
     session: AsyncSession,
     *,
@@ -145,7 +154,7 @@ async def update(
     if_match: str | None,
     now: datetime,
 ) -> Bundle:
-    interview, people, rows = await get(session, user=user, interview_id=interview_id)
+    interview, people, rows = await get_for_update(session, user=user, interview_id=interview_id)
     check_if_match(if_match, etag(to_read((interview, people, rows), now)))
     fields = patch.model_fields_set
     previous_outcome = interview.outcome
@@ -211,7 +220,7 @@ async def delete(
     if_match: str | None,
     now: datetime,
 ) -> None:
-    bundle = await get(session, user=user, interview_id=interview_id)
+    bundle = await get_for_update(session, user=user, interview_id=interview_id)
     check_if_match(if_match, etag(to_read(bundle, now)))
     await repository.delete_interview(session, user.id, interview_id)
 
