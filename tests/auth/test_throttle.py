@@ -10,8 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
-from app.auth import service
+from app.auth import repository, service
+from app.auth.models import LoginAttempt
 from tests.conftest import PASSWORD, client_of, register
 
 BURST = 150
@@ -93,3 +95,22 @@ async def test_successful_sign_ins_from_one_address_do_not_use_up_its_limit(
         await register(client)
         for _ in range(6):
             assert (await login(client)).status_code == 200
+
+
+async def test_windows_that_have_ended_can_be_pruned_a_batch_at_a_time(
+    make_app: Any, clock: Any
+) -> None:
+    app = make_app()
+    async with client_of(app) as client:
+        await register(client)
+        await login(client, "wrong password")  # one window for the account, one for the address
+        clock.advance(timedelta(seconds=app.state.settings.login_window_seconds + 1))
+        await client.post(
+            "/api/v1/auth/login", json={"email": "bob@example.com", "password": "guess"}
+        )  # bob's window starts now; the address's window starts again
+    ended_before = clock.now() - timedelta(seconds=app.state.settings.login_window_seconds)
+    async with app.state.sessionmaker.begin() as session:
+        assert await repository.delete_expired_login_attempts(session, ended_before, 10) == 1
+        assert await repository.delete_expired_login_attempts(session, ended_before, 10) == 0
+        left = await session.scalar(select(func.count()).select_from(LoginAttempt))
+    assert left == 2
