@@ -108,11 +108,13 @@ class LoginThrottle:
 
     async def attempt(self, session: AsyncSession, *, email: str, address: str) -> None:
         """Count one password check for the account and the address, or 429 when either is
-        over its limit. Commits: the count must hold even though this request then fails
-        (and rolls back) on a wrong password; on SQLite it also ends any write the request
-        made before (a token's last use), which would otherwise hold the one write lock."""
+        over its limit (a refused attempt is taken back: it checks nothing, so attempts at a
+        locked account do not use up the address's limit). Commits: the count must hold
+        even though this request then fails (and rolls back) on a wrong password; on SQLite
+        it also ends any write the request made before (a token's last use), which would
+        otherwise hold the one write lock this needs."""
         now = clock.now()
-        refused_until: datetime | None = None
+        counted: list[str] = []
         for key, limit in (
             (_throttle_key("account", email), self._per_account),
             (_throttle_key("address", address), self._per_address),
@@ -120,15 +122,16 @@ class LoginThrottle:
             count, started_at = await repository.count_login_attempt(
                 session, key, now=now, window_start=now - self._window
             )
+            counted.append(key)
             if count > limit:
-                ends_at = started_at + self._window
-                refused_until = ends_at if refused_until is None else max(refused_until, ends_at)
+                for taken in counted:
+                    await repository.refund_login_attempt(session, taken)
+                await session.commit()
+                raise TooManyRequests(
+                    "Too many failed sign-ins; wait before trying again.",
+                    retry_after=math.ceil((started_at + self._window - now).total_seconds()),
+                )
         await session.commit()
-        if refused_until is not None:
-            raise TooManyRequests(
-                "Too many failed sign-ins; wait before trying again.",
-                retry_after=math.ceil((refused_until - now).total_seconds()),
-            )
 
     async def succeeded(self, session: AsyncSession, *, email: str, address: str) -> None:
         """The right password: the account's failures are forgiven, and this check no longer

@@ -114,3 +114,20 @@ async def test_windows_that_have_ended_can_be_pruned_a_batch_at_a_time(
         assert await repository.delete_expired_login_attempts(session, ended_before, 10) == 0
         left = await session.scalar(select(func.count()).select_from(LoginAttempt))
     assert left == 2
+
+
+async def test_attempts_refused_at_a_locked_account_do_not_use_up_the_address(
+    make_app: Any,
+) -> None:
+    app = make_app(login_failures_per_account=2, login_failures_per_address=4)
+    async with client_of(app) as client:
+        await register(client)
+        await register(client, "bob@example.com", "Bob")
+        for _ in range(2):
+            assert (await login(client, "wrong password")).status_code == 401
+        for _ in range(5):
+            assert (await login(client)).status_code == 429
+        bob = await client.post(
+            "/api/v1/auth/login", json={"email": "bob@example.com", "password": PASSWORD}
+        )
+        assert bob.status_code == 200
