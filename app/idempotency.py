@@ -76,7 +76,12 @@ class Idempotency:
             )
         return Response(stored.body, status_code=stored.status_code, headers=stored.headers)
 
-    async def remember(self, response: Response, now: datetime) -> Response:
+    async def remember(
+        self, response: Response, now: datetime, *, keep_body: bool = True
+    ) -> Response:
+        """Record the answer for a retry. `keep_body=False` for an answer holding a secret
+        (a calendar feed URL): the key still makes nothing twice, and the endpoint answers a
+        replay from current state instead of from the stored body."""
         if self.key is not None:
             headers = {k: v for k, v in response.headers.items() if k in _REPLAYED_HEADERS}
             self._session.add(
@@ -87,7 +92,7 @@ class Idempotency:
                     request_hash=self._hash,
                     status_code=response.status_code,
                     headers=headers,
-                    body=bytes(response.body).decode(),
+                    body=bytes(response.body).decode() if keep_body else "",
                     created_at=now,
                 )
             )

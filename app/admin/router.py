@@ -83,9 +83,10 @@ async def update_user(
     response_model=ResetLinkRead,
     responses=problems(401, 403, 404, 409),
     summary="Make a password-reset link for a member (admins only)",
-    description="A single-use link, valid 24 hours, to hand over to the member; it is also "
-    "emailed to them when this instance has SMTP set up. Using it sets a new password and "
-    "ends the member's web sessions. 409 for a deactivated member.",
+    description="A single-use link, valid 24 hours, to hand over to the member; when this "
+    "instance has SMTP set up, the member is also emailed a link of their own (`emailed`), "
+    "and the first of the two used ends the other. Using it sets a new password and ends "
+    "the member's web sessions. 409 for a deactivated member.",
 )
 async def reset_password(
     request: Request,

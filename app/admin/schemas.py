@@ -40,7 +40,9 @@ class ResetLinkRead(BaseModel):
     user_id: uuid.UUID
     link: str = Field(description="Works once, until `expires_at`. Shown only here.")
     expires_at: Instant
-    emailed: bool = Field(description="Whether it is also emailed to the member (SMTP is set).")
+    emailed: bool = Field(
+        description="Whether the member is also emailed a link of their own (SMTP is set)."
+    )
 
 
 class InviteCreate(Input):

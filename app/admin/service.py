@@ -130,14 +130,19 @@ async def reset_link(
     if not target.is_active:
         raise Conflict("This member is deactivated: reactivate them first.")
     issued = await reminders.issue_password_reset(
-        session,
-        settings=settings,
-        user=target,
-        now=now,
-        valid_for=ADMIN_RESET_VALID_FOR,
-        email=bool(settings.smtp_host),
-        by_admin=True,
+        session, settings=settings, user=target, now=now, valid_for=ADMIN_RESET_VALID_FOR
     )
+    if settings.smtp_host:
+        # The email carries a link of its own, made as it is sent: the shown one is never
+        # stored, so it cannot be emailed later. The first of the two used ends the other.
+        await reminders.enqueue_reset_email(
+            session,
+            settings=settings,
+            user=target,
+            now=now,
+            valid_for=ADMIN_RESET_VALID_FOR,
+            by_admin=True,
+        )
     return ResetLinkRead(
         user_id=target.id,
         link=issued.link,

@@ -1,4 +1,4 @@
-"""Tables for accounts: users, their web sessions, API tokens and invites."""
+"""Tables for accounts: users, their web sessions, API tokens, invites and sign-in attempts."""
 
 from __future__ import annotations
 
@@ -100,3 +100,17 @@ class Invite(Base):
     used_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # Who the admin meant it for ("Dana from the May cohort"); shown only to admins.
     note: Mapped[str | None] = mapped_column(String(200))
+
+
+class LoginAttempt(Base):
+    """Password checks in the current window for one account or one client address, shared
+    by every app process. Keyed by a hash, so no email or address is kept here in clear."""
+
+    __tablename__ = "login_attempts"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_started_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer)
+
+    # The worker prunes windows that have ended (delete_expired_login_attempts).
+    __table_args__ = (Index(None, "window_started_at"),)

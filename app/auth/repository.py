@@ -6,10 +6,11 @@ import functools
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, delete, exists, false, select, text, update
+from sqlalchemy import Select, bindparam, case, delete, exists, false, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import ApiToken, Invite, User, WebSession
+from app.auth.models import ApiToken, Invite, LoginAttempt, User, WebSession
 from app.db import get_for_update
 
 
@@ -175,3 +176,62 @@ async def delete_user(session: AsyncSession, user_id: uuid.UUID) -> None:
     # (a token's last_used_at) are written first: afterwards their rows are gone.
     await session.flush()
     await session.execute(delete(User).where(User.id == user_id))
+
+
+async def count_login_attempt(
+    session: AsyncSession, key_hash: str, *, now: datetime, window_start: datetime
+) -> tuple[int, datetime]:
+    """Add one attempt to the key's window in one statement, and return the window's count
+    and start: a window that started at or before `window_start` has ended, so it starts
+    again now. Concurrent attempts on one key queue on its row, each seeing its own count."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(LoginAttempt).values(key_hash=key_hash, window_started_at=now, attempts=1)
+    ended = LoginAttempt.window_started_at <= window_start
+    statement = statement.on_conflict_do_update(
+        index_elements=[LoginAttempt.key_hash],
+        set_={
+            "attempts": case((ended, 1), else_=LoginAttempt.attempts + 1),
+            "window_started_at": case(
+                (ended, statement.excluded.window_started_at),
+                else_=LoginAttempt.window_started_at,
+            ),
+        },
+    )
+    row = (
+        await session.execute(
+            statement.returning(LoginAttempt.attempts, LoginAttempt.window_started_at)
+        )
+    ).one()
+    return int(row[0]), row[1]
+
+
+async def forget_login_attempts(session: AsyncSession, key_hash: str) -> None:
+    await session.execute(delete(LoginAttempt).where(LoginAttempt.key_hash == key_hash))
+
+
+async def refund_login_attempt(session: AsyncSession, key_hash: str) -> None:
+    """Take back one counted attempt (it succeeded), so only failures fill the window."""
+    await session.execute(
+        update(LoginAttempt)
+        .where(LoginAttempt.key_hash == key_hash, LoginAttempt.attempts > 0)
+        .values(attempts=LoginAttempt.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def delete_expired_login_attempts(session: AsyncSession, before: datetime, limit: int) -> int:
+    """Delete up to `limit` windows that started before `before` (give it now minus the
+    login window: those have ended); the number deleted, so a pruner can loop until 0."""
+    keys = (
+        select(LoginAttempt.key_hash)
+        .where(LoginAttempt.window_started_at < before)
+        .order_by(LoginAttempt.window_started_at)
+        .limit(limit)
+    )
+    result = await session.execute(
+        delete(LoginAttempt)
+        .where(LoginAttempt.key_hash.in_(keys))
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import hashlib
+import math
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -14,11 +15,9 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from limits import RateLimitItemPerSecond
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import clock
 from app.auth import repository
 from app.auth.models import ApiToken, Invite, User, WebSession
 from app.config import Registration, Settings
@@ -97,29 +96,52 @@ async def verify_password(password_hash: str, password: str) -> bool:
 
 
 class LoginThrottle:
-    """Failed logins per account and per client address, in a moving window."""
+    """Password checks per account and per client address in a fixed window, counted in the
+    database (login_attempts), so every app process and replica shares one count and a
+    restart forgets nothing. Each check is counted before it is made: of a burst of
+    concurrent guesses, only the first `limit` reach argon2."""
 
     def __init__(self, settings: Settings) -> None:
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
-        window = settings.login_window_seconds
-        self._per_account = RateLimitItemPerSecond(settings.login_failures_per_account, window)
-        self._per_address = RateLimitItemPerSecond(settings.login_failures_per_address, window)
+        self._per_account = settings.login_failures_per_account
+        self._per_address = settings.login_failures_per_address
+        self._window = timedelta(seconds=settings.login_window_seconds)
 
-    def check(self, email: str, address: str) -> None:
-        for item, key in ((self._per_account, email), (self._per_address, address)):
-            if not self._limiter.test(item, "login", key):
-                reset_at = self._limiter.get_window_stats(item, "login", key).reset_time
+    async def attempt(self, session: AsyncSession, *, email: str, address: str) -> None:
+        """Count one password check for the account and the address, or 429 when either is
+        over its limit (a refused attempt is taken back: it checks nothing, so attempts at a
+        locked account do not use up the address's limit). Commits: the count must hold
+        even though this request then fails (and rolls back) on a wrong password; on SQLite
+        it also ends any write the request made before (a token's last use), which would
+        otherwise hold the one write lock this needs."""
+        now = clock.now()
+        counted: list[str] = []
+        for key, limit in (
+            (_throttle_key("account", email), self._per_account),
+            (_throttle_key("address", address), self._per_address),
+        ):
+            count, started_at = await repository.count_login_attempt(
+                session, key, now=now, window_start=now - self._window
+            )
+            counted.append(key)
+            if count > limit:
+                for taken in counted:
+                    await repository.refund_login_attempt(session, taken)
+                await session.commit()
                 raise TooManyRequests(
                     "Too many failed sign-ins; wait before trying again.",
-                    retry_after=int(reset_at - datetime.now().timestamp()) + 1,
+                    retry_after=math.ceil((started_at + self._window - now).total_seconds()),
                 )
+        await session.commit()
 
-    def failed(self, email: str, address: str) -> None:
-        self._limiter.hit(self._per_account, "login", email)
-        self._limiter.hit(self._per_address, "login", address)
+    async def succeeded(self, session: AsyncSession, *, email: str, address: str) -> None:
+        """The right password: the account's failures are forgiven, and this check no longer
+        counts against the address (a shared office address signs in all day)."""
+        await repository.forget_login_attempts(session, _throttle_key("account", email))
+        await repository.refund_login_attempt(session, _throttle_key("address", address))
 
-    def succeeded(self, email: str) -> None:
-        self._limiter.clear(self._per_account, "login", email)
+
+def _throttle_key(scope: str, value: str) -> str:
+    return hash_secret(f"{scope}:{value}")
 
 
 async def register(
@@ -210,13 +232,12 @@ async def authenticate(
 ) -> User:
     """The active user with this email and password, or 401 (429 when throttled)."""
     email = email.lower()
-    throttle.check(email, address)
+    await throttle.attempt(session, email=email, address=address)
     user = await repository.user_by_email(session, email)
     ok = await verify_password(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not ok or not user.is_active:
-        throttle.failed(email, address)
         raise Unauthorized("Email or password is wrong.", basic=basic_challenge)
-    throttle.succeeded(email)
+    await throttle.succeeded(session, email=email, address=address)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = await hash_password_async(password)
     return user
@@ -292,15 +313,20 @@ async def revoke_token(session: AsyncSession, *, user: User, token_id: uuid.UUID
 
 
 async def _check_password(
-    user: User, password: str, *, field: str, throttle: LoginThrottle, address: str
+    session: AsyncSession,
+    user: User,
+    password: str,
+    *,
+    field: str,
+    throttle: LoginThrottle,
+    address: str,
 ) -> None:
     """A 422 naming `field` unless `password` is the user's; failures count as failed
     sign-ins, so a stolen session cannot guess the password faster than the login form."""
-    throttle.check(user.email, address)
+    await throttle.attempt(session, email=user.email, address=address)
     if not await verify_password(user.password_hash, password):
-        throttle.failed(user.email, address)
         raise Invalid(["body", field], "is not your current password")
-    throttle.succeeded(user.email)
+    await throttle.succeeded(session, email=user.email, address=address)
 
 
 async def change_password(
@@ -316,7 +342,12 @@ async def change_password(
 ) -> None:
     """Set a new password and end every other web session (`keep_session` stays)."""
     await _check_password(
-        user, current_password, field="current_password", throttle=throttle, address=address
+        session,
+        user,
+        current_password,
+        field="current_password",
+        throttle=throttle,
+        address=address,
     )
     user.password_hash = await hash_password_async(new_password)
     user.updated_at = now
@@ -330,7 +361,9 @@ async def delete_account(
     session: AsyncSession, *, user: User, password: str, throttle: LoginThrottle, address: str
 ) -> None:
     """Delete the user and, by the foreign keys' cascades, every row that is theirs."""
-    await _check_password(user, password, field="password", throttle=throttle, address=address)
+    await _check_password(
+        session, user, password, field="password", throttle=throttle, address=address
+    )
     if user.is_admin and user.is_active:
         others = await repository.other_active_admins(session, user.id)
         if not others and await repository.any_other_user(session, user.id):

@@ -76,12 +76,15 @@ async def rotate_calendar_token(
     idempotency: IdempotencyDep,
     htmx: HtmxDep,
 ) -> Response:
-    if (replay := await idempotency.replay()) is not None:
-        return replay
+    if await idempotency.replay() is not None:
+        # A retry: the rotation was made; answer with the profile as it is now (the stored
+        # answer has no body, since its feed URL would open the feed).
+        read = profile.to_read(user, settings)
+        return json_response(read, headers={"ETag": profile.etag(read), "Vary": VARY})
     service.rotate(user)
     await session.flush()
     read = profile.to_read(user, settings)
     if htmx.html:
         return respond(request, htmx, read, "settings/_calendar.html", me=read, rotated=True)
     response = json_response(read, headers={"ETag": profile.etag(read), "Vary": VARY})
-    return await idempotency.remember(response, now)
+    return await idempotency.remember(response, now, keep_body=False)

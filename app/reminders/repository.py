@@ -140,14 +140,22 @@ async def claim_reset(session: AsyncSession, token_hash: str, *, now: datetime) 
     return user_id
 
 
-async def resets_requested_since(
-    session: AsyncSession, user_id: uuid.UUID, *, since: datetime
-) -> int:
-    """How many reset links the account got since `since` (served by (user_id, expires_at))."""
+async def reset_emails_since(session: AsyncSession, user_id: uuid.UUID, *, since: datetime) -> int:
+    """How many reset emails were queued for the account since `since`."""
     query = select(func.count()).where(
-        PasswordReset.user_id == user_id, PasswordReset.created_at >= since
+        Outbox.user_id == user_id, Outbox.kind == "password_reset", Outbox.created_at >= since
     )
     return int((await session.execute(query)).scalar_one())
+
+
+async def use_up_resets(session: AsyncSession, user_id: uuid.UUID, *, now: datetime) -> None:
+    """Mark every still-usable reset link of the account used."""
+    await session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def end_web_sessions(session: AsyncSession, user_id: uuid.UUID) -> None:

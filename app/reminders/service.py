@@ -193,19 +193,29 @@ async def enqueue_test(
     )
 
 
+RESET_EMAIL = "password_reset"
+RESET_SUBJECT = "Reset your Followup password"
+
+
+class ResetNotSent(ValueError):
+    """A queued reset email that must not go out (the account was deactivated meanwhile);
+    a ValueError, so the worker records it as failed for good."""
+
+
 async def request_password_reset(
     session: AsyncSession, *, settings: Settings, email: str, now: datetime
 ) -> None:
-    """For a known active user, a single-use link valid an hour; nothing says otherwise.
-    At most RESETS_PER_HOUR emails an hour per account, so the form can't flood an inbox."""
+    """For a known active user, an email with a single-use link valid an hour; nothing says
+    otherwise. At most RESETS_PER_HOUR emails an hour per account, so the form can't flood
+    an inbox."""
     user = await auth_repository.user_by_email(session, email)
     if user is None or not user.is_active:
         return
     since = now - timedelta(hours=1)
-    if await repository.resets_requested_since(session, user.id, since=since) >= RESETS_PER_HOUR:
+    if await repository.reset_emails_since(session, user.id, since=since) >= RESETS_PER_HOUR:
         return
-    await issue_password_reset(
-        session, settings=settings, user=user, now=now, valid_for=RESET_VALID_FOR, email=True
+    await enqueue_reset_email(
+        session, settings=settings, user=user, now=now, valid_for=RESET_VALID_FOR, by_admin=False
     )
 
 
@@ -215,17 +225,10 @@ class ResetLink:
     expires_at: datetime
 
 
-async def issue_password_reset(
-    session: AsyncSession,
-    *,
-    settings: Settings,
-    user: User,
-    now: datetime,
-    valid_for: timedelta,
-    email: bool,
-    by_admin: bool = False,
+async def _new_reset(
+    session: AsyncSession, *, settings: Settings, user: User, now: datetime, valid_for: timedelta
 ) -> ResetLink:
-    """A single-use reset link for `user`, emailed through the outbox when `email` is set."""
+    """A single-use reset link for `user`; only its token's hash is stored."""
     token = secrets.token_urlsafe(32)
     reset = PasswordReset(
         user_id=user.id,
@@ -235,37 +238,87 @@ async def issue_password_reset(
     )
     session.add(reset)
     await session.flush()
-    link = f"{settings.base_url}/reset-password?token={token}"
-    if email:
-        hours = round(valid_for.total_seconds() / 3600)
-        span = "one hour" if hours == 1 else f"{hours} hours"
-        who = (
-            "The admin of this Followup made a link for you to set a new password."
-            if by_admin
-            else "Someone (hopefully you) asked to reset your Followup password."
+    return ResetLink(f"{settings.base_url}/reset-password?token={token}", reset.expires_at)
+
+
+async def issue_password_reset(
+    session: AsyncSession, *, settings: Settings, user: User, now: datetime, valid_for: timedelta
+) -> ResetLink:
+    """A single-use reset link to show once (an admin hands it over)."""
+    return await _new_reset(session, settings=settings, user=user, now=now, valid_for=valid_for)
+
+
+async def enqueue_reset_email(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    user: User,
+    now: datetime,
+    valid_for: timedelta,
+    by_admin: bool,
+) -> None:
+    """Queue an email with a reset link of its own. The outbox row says only whom to send it
+    to and for how long it works: the worker makes the link as it sends (`reset_email`),
+    so no link that opens an account is ever stored, in the outbox or anywhere else."""
+    payload = {
+        "to": user.email,
+        "to_name": user.display_name,
+        "subject": RESET_SUBJECT,
+        "message_id": message_id(settings),
+        "valid_for_seconds": int(valid_for.total_seconds()),
+        "by_admin": by_admin,
+    }
+    await _enqueue(
+        session,
+        user=user,
+        kind=RESET_EMAIL,
+        dedupe_key=f"{RESET_EMAIL}:{uuid.uuid4()}",
+        payload=payload,
+        now=now,
+    )
+
+
+async def reset_email(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    user_id: uuid.UUID,
+    queued: dict[str, Any],
+    now: datetime,
+) -> dict[str, Any]:
+    """The message for a queued reset email (`queued` is its outbox payload), with a new
+    single-use link valid from now: the token's hash goes into password_resets in this
+    transaction, the token itself only into the returned message, which is sent, not stored.
+    ResetNotSent when the account is no longer active."""
+    user = await auth_repository.user_by_id(session, user_id)
+    if user is None or not user.is_active:
+        raise ResetNotSent("the account is deactivated: no reset link was made")
+    valid_for = timedelta(seconds=int(queued.get("valid_for_seconds") or 3600))
+    issued = await _new_reset(session, settings=settings, user=user, now=now, valid_for=valid_for)
+    hours = round(valid_for.total_seconds() / 3600)
+    span = "one hour" if hours == 1 else f"{hours} hours"
+    if queued.get("by_admin"):
+        who = "The admin of this Followup made a link for you to set a new password."
+        other = (
+            "Your admin may also hand you a link of their own: whichever you use first sets "
+            "your password, and the other then stops working.\n"
         )
-        text = (
-            f"Hello {user.display_name},\n\n"
-            f"{who} This link works once, for {span}:\n"
-            f"{link}\n\n"
-            "If you did not expect it, ignore this email: your password stays as it is.\n"
-        )
-        payload = _payload(
-            settings,
-            user,
-            subject="Reset your Followup password",
-            text=text,
-            html=mail.paragraphs_html(text),
-        )
-        await _enqueue(
-            session,
-            user=user,
-            kind="password_reset",
-            dedupe_key=f"password_reset:{reset.id}",
-            payload=payload,
-            now=now,
-        )
-    return ResetLink(link=link, expires_at=reset.expires_at)
+    else:
+        who = "Someone (hopefully you) asked to reset your Followup password."
+        other = ""
+    text = (
+        f"Hello {user.display_name},\n\n"
+        f"{who} This link works once, for {span}:\n"
+        f"{issued.link}\n\n"
+        f"{other}"
+        "If you did not expect it, ignore this email: your password stays as it is.\n"
+    )
+    return {
+        **_payload(
+            settings, user, subject=RESET_SUBJECT, text=text, html=mail.paragraphs_html(text)
+        ),
+        "message_id": str(queued.get("message_id") or message_id(settings)),
+    }
 
 
 async def reset_password(
@@ -277,6 +330,9 @@ async def reset_password(
         raise Invalid(["body", "token"], "this reset link is unknown, used or expired")
     user.password_hash = await hash_password_async(password)
     user.updated_at = now
+    # The account's other links (an admin's and the emailed one, or an earlier request)
+    # are used up too: the first link used sets the password, the rest no longer can.
+    await repository.use_up_resets(session, user.id, now=now)
     await repository.end_web_sessions(session, user.id)
 
 

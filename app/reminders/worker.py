@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -63,8 +63,7 @@ class RoundResult:
     webhooks: deliver.DeliveryRound = field(default_factory=deliver.DeliveryRound)
 
 
-def message_for(config: mail.MailConfig, row: Outbox) -> EmailMessage:
-    payload = row.payload
+def message_for(config: mail.MailConfig, payload: dict[str, Any]) -> EmailMessage:
     return mail.build_message(
         sender=config.sender,
         to_name=str(payload.get("to_name") or ""),
@@ -170,12 +169,28 @@ class Worker:
                 )
             )
 
+    async def _message(self, row: Outbox, now: datetime) -> EmailMessage:
+        """The row's message. A password reset's link is made only now, in a transaction of
+        its own, so the outbox never holds a link that opens an account."""
+        assert self.config is not None
+        if row.kind != service.RESET_EMAIL:
+            return message_for(self.config, row.payload)
+        async with self.sessionmaker.begin() as session:
+            payload = await service.reset_email(
+                session,
+                settings=self.settings,
+                user_id=row.user_id,
+                queued=row.payload,
+                now=now,
+            )
+        return message_for(self.config, payload)
+
     async def _send_one(
         self, row: Outbox, now: datetime
     ) -> tuple[str, str | None, dict[str, object]]:
         assert self.config is not None  # only claimed when email is on
         try:
-            await self.sender(self.config, message_for(self.config, row))
+            await self.sender(self.config, await self._message(row, now))
         except mail.PermanentMailError as error:
             return "failed", str(error), _failed(error)
         except (mail.TransientMailError, ValueError) as error:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 
+from app import clock
+from app.auth.models import User
 from app.group.models import GroupTemplate
+from app.reminders import service as reminders
 from app.tables import metadata
 from tests.conftest import PASSWORD, client_of, create_interview, register, token_for
 
@@ -112,10 +116,19 @@ async def fill_every_table(app: Any, client: httpx.AsyncClient, email: str) -> d
     tested = await client.post(f"/api/v1/webhooks/{hook.json()['id']}/test", headers=headers)
     assert tested.status_code < 300, tested.text
     reset = await client.post("/api/v1/auth/password-reset", json={"email": email})
-    assert reset.status_code == 202
+    assert reset.status_code == 202  # queued; its link is made when the worker sends it
     async with client_of(app) as browser:
         await sign_in(browser, email)
     async with app.state.sessionmaker() as session:
+        member = await session.get(User, uuid.UUID(user["id"]))
+        assert member is not None
+        await reminders.issue_password_reset(
+            session,
+            settings=app.state.settings,
+            user=member,
+            now=clock.now(),
+            valid_for=timedelta(hours=1),
+        )
         session.add(
             GroupTemplate(
                 user_id=uuid.UUID(user["id"]),

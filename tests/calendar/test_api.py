@@ -109,3 +109,15 @@ async def test_settings_shows_the_feed_link_and_makes_a_new_one_in_place(
     assert fragment.status_code == 200
     assert '<div id="calendar-feed">' in fragment.text and old not in fragment.text
     assert "the old one no longer works" in fragment.text
+
+
+async def test_a_retried_rotation_answers_the_new_url_and_rotates_once(
+    client: httpx.AsyncClient, jane: dict[str, str]
+) -> None:
+    retry = {**jane, "Idempotency-Key": "rotate-1"}
+    first = await client.post("/api/v1/me/calendar-token", headers=retry)
+    again = await client.post("/api/v1/me/calendar-token", headers=retry)
+    assert first.status_code == again.status_code == 200
+    url = first.json()["calendar_url"]
+    assert again.json()["calendar_url"] == url
+    assert (await client.get("/api/v1/me", headers=jane)).json()["calendar_url"] == url

@@ -1,4 +1,5 @@
-"""Password reset: no account enumeration, a single-use link that expires in an hour."""
+"""Password reset: no account enumeration, a single-use link that expires in an hour, made
+by the worker as it sends the email (so the outbox never holds it)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from app import clock
+from app.auth import repository as auth_repository
 from app.errors import Invalid
 from app.reminders import service
 from app.reminders.models import Outbox
+from app.reminders.worker import Worker
 from tests.conftest import PASSWORD, client_of, register
+from tests.reminders.conftest import SmtpServer
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -24,9 +28,13 @@ async def _outbox(app: Any) -> list[Outbox]:
         return list(await session.scalars(select(Outbox)))
 
 
-def _token(row: Outbox) -> str:
-    match = re.search(r"token=([\w-]+)", row.payload["text"])
-    assert match is not None
+async def _emailed_token(worker: Worker, smtp: SmtpServer) -> str:
+    """Send what is queued; the token in the last email's link."""
+    await worker.run_once()
+    message = smtp.handler.received[-1].message
+    text = message.get_payload(0).get_payload(decode=True).decode()  # type: ignore[union-attr]
+    match = re.search(r"/reset-password\?token=([\w-]+)", text)
+    assert match is not None, text
     return match.group(1)
 
 
@@ -43,7 +51,7 @@ async def test_reset_answers_202_for_unknown_and_known_emails_alike(
 
 
 async def test_a_reset_link_works_once_and_ends_other_sessions(
-    client: httpx.AsyncClient, app: Any
+    client: httpx.AsyncClient, worker: Worker, smtp: SmtpServer
 ) -> None:
     await register(client)
     login = await client.post(
@@ -52,7 +60,7 @@ async def test_a_reset_link_works_once_and_ends_other_sessions(
     assert login.status_code == 200
     assert (await client.get("/api/v1/me")).status_code == 200
     await client.post("/api/v1/auth/password-reset", json={"email": "jane@example.com"})
-    token = _token((await _outbox(app))[0])
+    token = await _emailed_token(worker, smtp)
     body = {"token": token, "password": NEW_PASSWORD}
     confirmed = await client.post("/api/v1/auth/password-reset/confirm", json=body)
     assert confirmed.status_code == 204
@@ -69,10 +77,12 @@ async def test_a_reset_link_works_once_and_ends_other_sessions(
     assert (old.status_code, new.status_code) == (401, 200)
 
 
-async def test_an_expired_or_unknown_token_is_refused(client: httpx.AsyncClient, app: Any) -> None:
+async def test_an_expired_or_unknown_token_is_refused(
+    client: httpx.AsyncClient, app: Any, worker: Worker, smtp: SmtpServer
+) -> None:
     await register(client)
     await client.post("/api/v1/auth/password-reset", json={"email": "jane@example.com"})
-    token = _token((await _outbox(app))[0])
+    token = await _emailed_token(worker, smtp)
     later = clock.now() + timedelta(hours=1, minutes=1)
     async with app.state.sessionmaker() as session:
         with pytest.raises(Invalid):
@@ -125,3 +135,46 @@ async def test_without_outgoing_mail_the_forgot_password_page_points_to_the_admi
     assert page.status_code == 200
     assert "Ask the person who runs it" in page.text
     assert "hx-post" not in page.text.split("<main", 1)[-1]
+
+
+async def test_the_queued_reset_email_holds_no_link(client: httpx.AsyncClient, app: Any) -> None:
+    await register(client)
+    await client.post("/api/v1/auth/password-reset", json={"email": "jane@example.com"})
+    [row] = await _outbox(app)
+    assert "reset-password" not in str(row.payload) and "token" not in str(row.payload)
+    assert row.payload["valid_for_seconds"] == 3600
+
+
+async def test_a_reset_email_queued_for_a_since_deactivated_member_is_not_sent(
+    client: httpx.AsyncClient, app: Any, worker: Worker, smtp: SmtpServer
+) -> None:
+    await register(client, "ada@example.com", "Ada Admin")
+    await register(client)
+    await client.post("/api/v1/auth/password-reset", json={"email": "jane@example.com"})
+    async with app.state.sessionmaker.begin() as session:
+        user = await auth_repository.user_by_email(session, "jane@example.com")
+        assert user is not None
+        user.is_active = False
+    result = await worker.run_once()
+    assert (result.sent, result.failed, smtp.handler.received) == (0, 1, [])
+    [row] = await _outbox(app)
+    assert row.status == "failed" and "deactivated" in (row.last_error or "")
+
+
+async def test_using_one_reset_link_ends_the_others_of_the_account(
+    client: httpx.AsyncClient, worker: Worker, smtp: SmtpServer
+) -> None:
+    await register(client)
+    await client.post("/api/v1/auth/password-reset", json={"email": "jane@example.com"})
+    first = await _emailed_token(worker, smtp)
+    await client.post("/api/v1/auth/password-reset", json={"email": "jane@example.com"})
+    second = await _emailed_token(worker, smtp)
+    assert first != second
+    used = await client.post(
+        "/api/v1/auth/password-reset/confirm", json={"token": second, "password": NEW_PASSWORD}
+    )
+    assert used.status_code == 204
+    stale = await client.post(
+        "/api/v1/auth/password-reset/confirm", json={"token": first, "password": PASSWORD}
+    )
+    assert stale.status_code == 422
