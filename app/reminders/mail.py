@@ -151,9 +151,10 @@ def _tls_context() -> ssl.SSLContext:
 def _classify(error: Exception) -> Exception:
     if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
         codes = [refused.code for refused in error.recipients]
+        detail = "; ".join(f"{r.code} {r.message} ({r.recipient})" for r in error.recipients)
         if codes and all(code >= 500 for code in codes):
-            return PermanentMailError(str(error))
-        return TransientMailError(str(error))
+            return PermanentMailError(detail)
+        return TransientMailError(detail)
     if isinstance(error, aiosmtplib.SMTPResponseException):
         detail = f"{error.code} {error.message}"
         if error.code >= 500:

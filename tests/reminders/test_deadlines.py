@@ -4,6 +4,7 @@ out while a webhook receiver stalls (issue 10)."""
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import httpx
@@ -88,7 +89,11 @@ async def test_mail_due_while_a_webhook_receiver_stalls_goes_out_without_waiting
                 user = await user_by_email(session, "jane@example.com")
                 assert user is not None
                 await queue_deliveries(session, user.id, 1, now=clock.now(), tag="meanwhile")
+            due = time.monotonic()
             await eventually(lambda: smtp.handler.received, LIMIT)
+            print(
+                f"\nMail due while a receiver stalled went out {time.monotonic() - due:.2f} s later"
+            )
             assert receiver.open == 1  # the receiver is still stalling the POST
             assert smtp.handler.message_ids() == ["<meanwhile-0@followup.test>"]
             worker.stop()
