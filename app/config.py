@@ -10,6 +10,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.outbound import OUTBOUND_DEADLINE_SECONDS
+
 DATA_DIR = Path("data")
 
 
@@ -39,6 +41,12 @@ class Settings(BaseSettings):
     smtp_from: str | None = Field(default=None, validation_alias="SMTP_FROM")
     smtp_starttls: bool = Field(default=True, validation_alias="SMTP_STARTTLS")
     webhook_allow: str = Field(default="", validation_alias="FOLLOWUP_WEBHOOK_ALLOW")
+    # The overall deadline of one SMTP send or webhook POST (see app/outbound.py).
+    outbound_timeout_seconds: float = Field(
+        default=OUTBOUND_DEADLINE_SECONDS,
+        gt=0,
+        validation_alias="FOLLOWUP_OUTBOUND_TIMEOUT_SECONDS",
+    )
     # Login throttling: failures allowed per window, per account and per client address.
     login_failures_per_account: int = Field(default=5, validation_alias="FOLLOWUP_LOGIN_LIMIT")
     login_failures_per_address: int = Field(

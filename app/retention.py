@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Delete, TextClause, delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.auth.models import WebSession
+from app.auth.models import LoginAttempt, WebSession
 from app.config import Settings
 from app.idempotency import IdempotencyKey
 from app.reminders.models import OUTBOX_DONE, Outbox, PasswordReset
@@ -72,6 +72,12 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(WebSession, WebSession.expires_at, lambda s: EXPIRED_GRACE),
     Rule(PasswordReset, PasswordReset.expires_at, lambda s: EXPIRED_GRACE),
+    # A sign-in window that has ended counts nothing any more.
+    Rule(
+        LoginAttempt,
+        LoginAttempt.window_started_at,
+        lambda s: timedelta(seconds=s.login_window_seconds),
+    ),
 )
 
 

@@ -112,5 +112,5 @@ class LoginAttempt(Base):
     window_started_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(Integer)
 
-    # The worker prunes windows that have ended (delete_expired_login_attempts).
+    # The worker prunes windows that have ended (app/retention.py).
     __table_args__ = (Index(None, "window_started_at"),)

@@ -218,20 +218,3 @@ async def refund_login_attempt(session: AsyncSession, key_hash: str) -> None:
         .values(attempts=LoginAttempt.attempts - 1)
         .execution_options(synchronize_session=False)
     )
-
-
-async def delete_expired_login_attempts(session: AsyncSession, before: datetime, limit: int) -> int:
-    """Delete up to `limit` windows that started before `before` (give it now minus the
-    login window: those have ended); the number deleted, so a pruner can loop until 0."""
-    keys = (
-        select(LoginAttempt.key_hash)
-        .where(LoginAttempt.window_started_at < before)
-        .order_by(LoginAttempt.window_started_at)
-        .limit(limit)
-    )
-    result = await session.execute(
-        delete(LoginAttempt)
-        .where(LoginAttempt.key_hash.in_(keys))
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,11 +1,11 @@
-"""Outgoing mail: building safe messages and sending them over SMTP."""
+"""Outgoing mail: building safe messages and sending them over SMTP, each send (connect,
+TLS, login, the message) within one overall deadline (app/outbound.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
 import html
-import smtplib
 import socket
 import ssl
 from dataclasses import dataclass
@@ -14,9 +14,11 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import make_msgid, parseaddr
 
+import aiosmtplib
+
+from app import outbound
 from app.config import Settings
 
-SMTP_TIMEOUT_SECONDS = 20
 IMPLICIT_TLS_PORT = 465
 
 
@@ -26,6 +28,10 @@ class MailSettingsError(ValueError):
 
 class TransientMailError(Exception):
     """Worth retrying later: a 4xx answer, a refused connection, a timeout."""
+
+
+class InterruptedMailError(TransientMailError):
+    """The worker stopped mid-send: the server may or may not have the message."""
 
 
 class PermanentMailError(Exception):
@@ -40,6 +46,7 @@ class MailConfig:
     password: str | None
     sender: Address
     starttls: bool
+    deadline: float = outbound.OUTBOUND_DEADLINE_SECONDS
 
     @property
     def implicit_tls(self) -> bool:
@@ -73,6 +80,7 @@ def mail_config(settings: Settings) -> MailConfig | None:
         password=settings.smtp_password,
         sender=sender,
         starttls=settings.smtp_starttls,
+        deadline=settings.outbound_timeout_seconds,
     )
 
 
@@ -140,52 +148,47 @@ def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def _send_sync(config: MailConfig, message: EmailMessage) -> None:
-    client: smtplib.SMTP
-    if config.implicit_tls:
-        client = smtplib.SMTP_SSL(
-            config.host,
-            config.port,
-            local_hostname=_local_hostname(),
-            timeout=SMTP_TIMEOUT_SECONDS,
-            context=_tls_context(),
-        )
-    else:
-        client = smtplib.SMTP(
-            config.host,
-            config.port,
-            local_hostname=_local_hostname(),
-            timeout=SMTP_TIMEOUT_SECONDS,
-        )
-    with client:
-        if config.starttls and not config.implicit_tls:
-            client.starttls(context=_tls_context())
-        if config.username and config.password:
-            client.login(config.username, config.password)
-        client.send_message(message)
-
-
 def _classify(error: Exception) -> Exception:
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in error.recipients.values()]
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        codes = [refused.code for refused in error.recipients]
+        detail = "; ".join(f"{r.code} {r.message} ({r.recipient})" for r in error.recipients)
         if codes and all(code >= 500 for code in codes):
-            return PermanentMailError(str(error))
-        return TransientMailError(str(error))
-    if isinstance(error, smtplib.SMTPResponseException):
-        text = error.smtp_error
-        if isinstance(text, bytes):
-            text = text.decode(errors="replace")
-        detail = f"{error.smtp_code} {text}"
-        if error.smtp_code >= 500:
             return PermanentMailError(detail)
         return TransientMailError(detail)
-    # Connection refused or dropped, timeouts, TLS trouble: the server may be back later.
-    return TransientMailError(f"{type(error).__name__}: {error}")
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        detail = f"{error.code} {error.message}"
+        if error.code >= 500:
+            return PermanentMailError(detail)
+        return TransientMailError(detail)
+    # Connection refused or dropped, TLS trouble: the server may be back later.
+    cause = error.__cause__ if isinstance(error.__cause__, OSError) else error
+    return TransientMailError(f"{type(cause).__name__}: {error}")
 
 
-async def send(config: MailConfig, message: EmailMessage) -> None:
-    """Send one message; raises TransientMailError or PermanentMailError."""
+async def send(
+    config: MailConfig, message: EmailMessage, in_flight: outbound.InFlight | None = None
+) -> None:
+    """Send one message within `config.deadline` seconds overall (or until `in_flight` is
+    stopped); raises TransientMailError (a timeout too) or PermanentMailError."""
+    # The host name for EHLO: smtplib-style, looked up once, not on the event loop.
+    local_hostname = await asyncio.to_thread(_local_hostname)
     try:
-        await asyncio.to_thread(_send_sync, config, message)
-    except (smtplib.SMTPException, OSError) as error:
+        async with (in_flight or outbound.InFlight()).deadline(config.deadline):
+            await aiosmtplib.send(
+                message,
+                hostname=config.host,
+                port=config.port,
+                username=config.username,
+                password=config.password,
+                local_hostname=local_hostname,
+                use_tls=config.implicit_tls,
+                start_tls=config.starttls and not config.implicit_tls,
+                tls_context=_tls_context(),
+                timeout=config.deadline,
+            )
+    except outbound.Interrupted as error:
+        raise InterruptedMailError(str(error)) from error
+    except outbound.DeadlineExceeded as error:
+        raise TransientMailError(str(error)) from error
+    except (aiosmtplib.SMTPException, OSError) as error:
         raise _classify(error) from error

@@ -1,5 +1,6 @@
 """The worker: enqueue what is due, then claim outbox rows and deliver them over SMTP, and
-webhook deliveries over HTTP (app/webhooks/deliver.py)."""
+webhook deliveries over HTTP (app/webhooks/deliver.py) — in two loops side by side, so a
+slow receiver never holds up mail, nor a slow mail server webhooks."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import clock as app_clock
-from app import retention
+from app import outbound, retention
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker, sqlite_file
 from app.reminders import mail, repository, service
@@ -33,14 +34,11 @@ from app.webhooks import service as webhooks
 log = logging.getLogger("followup.worker")
 
 BATCH = 100
-CLAIM_FOR = timedelta(minutes=2)
-# Stop sending a batch well before its claim runs out, so no other worker takes it meanwhile.
-BATCH_BUDGET_SECONDS = 90
 MAX_ATTEMPTS = 12
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_CAP_SECONDS = 6 * 3600
 
-Sender = Callable[[mail.MailConfig, EmailMessage], Awaitable[None]]
+Sender = Callable[[mail.MailConfig, EmailMessage, outbound.InFlight], Awaitable[None]]
 
 
 class AnotherWorkerRunning(RuntimeError):
@@ -91,23 +89,25 @@ class Worker:
         self.sessionmaker = sessionmaker
         self.sender = sender
         self.clock = clock
-        self._stopping = False
+        self.deadline = settings.outbound_timeout_seconds
+        self.in_flight = outbound.InFlight()
         self.webhooks = deliver.Deliverer(
             sessionmaker,
             allow=addresses.parse_allow(settings.webhook_allow),
             backoff=backoff,
+            deadline=self.deadline,
+            in_flight=self.in_flight,
             transport=webhook_transport,
         )
         self.retention = retention.Pruner(sessionmaker, settings, stopping=lambda: self.stopping)
 
     @property
     def stopping(self) -> bool:
-        return self._stopping
+        return self.in_flight.stopping
 
-    @stopping.setter
-    def stopping(self, value: bool) -> None:
-        self._stopping = value
-        self.webhooks.stopping = value
+    def stop(self) -> None:
+        """Start no more sends; those in flight get a short grace, then are cut short."""
+        self.in_flight.stop()
 
     async def enqueue(self, now: datetime) -> int:
         async with self.sessionmaker.begin() as session:
@@ -119,29 +119,37 @@ class Worker:
         return count
 
     async def run_once(self, now: datetime | None = None) -> RoundResult:
-        """One round: prune when due (app/retention.py), enqueue what is due, then deliver every
-        due row, batch by batch.
-        `now` fixes the round's time (tests); by default each batch reads the clock."""
+        """One round: prune when due (app/retention.py), enqueue what is due, then deliver
+        every due row, batch by batch, mail and webhooks side by side. `now` fixes the round's
+        time (tests); by default each batch reads the clock."""
         await self.retention.run_due(now or self.clock())
         result = RoundResult(enqueued=await self.enqueue(now or self.clock()))
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._deliver_mail(now, result))
+            hooks = group.create_task(self.webhooks.run_once(now, self.clock))
+        result.webhooks = hooks.result()
+        return result
+
+    async def _deliver_mail(self, now: datetime | None, result: RoundResult) -> None:
         # Without SMTP (email off) mail stays in the outbox; webhooks are still delivered.
         while not self.stopping and self.config is not None:
             at = now or self.clock()
             async with self.sessionmaker.begin() as session:
                 rows = await repository.claim(
-                    session, now=at, claimed_until=at + CLAIM_FOR, limit=BATCH
+                    session,
+                    now=at,
+                    claimed_until=at + outbound.claim_for(self.deadline),
+                    limit=BATCH,
                 )
             if not rows:
                 break
             await self._deliver(rows, at, result)
-        # Then webhooks: their own claim loop, same round, same SKIP LOCKED discipline.
-        result.webhooks = await self.webhooks.run_once(now, self.clock)
-        return result
 
     async def _deliver(self, rows: list[Outbox], now: datetime, result: RoundResult) -> None:
         started = time.monotonic()
         for index, row in enumerate(rows):
-            if self.stopping or time.monotonic() - started > BATCH_BUDGET_SECONDS:
+            # No send starts after the budget: the claim covers budget + deadline.
+            if self.stopping or time.monotonic() - started > outbound.BATCH_BUDGET_SECONDS:
                 async with self.sessionmaker.begin() as session:
                     await repository.release(session, [r.id for r in rows[index:]])
                 return
@@ -190,22 +198,16 @@ class Worker:
     ) -> tuple[str, str | None, dict[str, object]]:
         assert self.config is not None  # only claimed when email is on
         try:
-            await self.sender(self.config, await self._message(row, now))
+            await self.sender(self.config, await self._message(row, now), self.in_flight)
         except mail.PermanentMailError as error:
             return "failed", str(error), _failed(error)
+        except mail.InterruptedMailError as error:
+            # Cut short by a stop: due again at once, for the next worker; the try counts.
+            return "pending", str(error), _pending(error, due_at=now)
         except (mail.TransientMailError, ValueError) as error:
             if isinstance(error, ValueError) or row.attempts >= MAX_ATTEMPTS:
                 return "failed", str(error), _failed(error)
-            return (
-                "pending",
-                str(error),
-                {
-                    "status": repository.PENDING,
-                    "claimed_until": None,
-                    "due_at": now + backoff(row.attempts),
-                    "last_error": str(error)[:2000],
-                },
-            )
+            return "pending", str(error), _pending(error, due_at=now + backoff(row.attempts))
         return (
             "sent",
             None,
@@ -218,11 +220,31 @@ class Worker:
         )
 
     async def run_forever(self, interval: float) -> None:
+        """Round after round until stopped: mail (with enqueueing), webhooks and pruning each
+        in a loop of its own, so a slow party on one side never delays the other."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._every(interval, self._mail_round, "mail"))
+            group.create_task(self._every(interval, self._webhook_round, "webhook"))
+            group.create_task(self._every(interval, self._retention_round, "retention"))
+
+    async def _mail_round(self) -> None:
+        result = RoundResult(enqueued=await self.enqueue(self.clock()))
+        await self._deliver_mail(None, result)
+
+    async def _webhook_round(self) -> None:
+        await self.webhooks.run_once(None, self.clock)
+
+    async def _retention_round(self) -> None:
+        await self.retention.run_due(self.clock())  # at most hourly: the pruner keeps count
+
+    async def _every(
+        self, interval: float, round_: Callable[[], Awaitable[None]], name: str
+    ) -> None:
         while not self.stopping:
             try:
-                await self.run_once()
+                await round_()
             except Exception:
-                log.exception("worker round failed; trying again next round")
+                log.exception("worker %s round failed; trying again next round", name)
             for _ in range(int(interval * 10)):
                 if self.stopping:
                     break
@@ -231,6 +253,15 @@ class Worker:
 
 def _failed(error: Exception) -> dict[str, object]:
     return {"status": repository.FAILED, "claimed_until": None, "last_error": str(error)[:2000]}
+
+
+def _pending(error: Exception, *, due_at: datetime) -> dict[str, object]:
+    return {
+        "status": repository.PENDING,
+        "claimed_until": None,
+        "due_at": due_at,
+        "last_error": str(error)[:2000],
+    }
 
 
 def acquire_sqlite_lock(database_url: str) -> IO[str] | None:
@@ -281,8 +312,9 @@ async def run(
 
 def _stopper(worker: Worker) -> Callable[[], None]:
     def stop() -> None:
-        # Finish the current send, then stop; unsent claimed rows are given back.
-        worker.stopping = True
+        # Sends in flight get a short grace, then are cut (due again at once); claimed rows
+        # not yet sent are given back.
+        worker.stop()
 
     return stop
 

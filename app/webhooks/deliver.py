@@ -6,33 +6,38 @@ address it resolves to is checked, and httpx then connects to that checked IP li
 (the URL carries the IP), with the `Host` header set to the original host and, for https,
 the TLS server name (SNI, and so certificate verification) set to it through httpx's
 `sni_hostname` extension. So a name that resolves differently a moment later (DNS rebinding)
-cannot steer the connection. Redirects are not followed, every timeout is 5 s, and the
-response body is never read."""
+cannot steer the connection. Redirects are not followed, the response body is never read,
+and the whole attempt — resolving, connecting, sending, waiting for the status line — has one
+overall deadline (app/outbound.py), so a receiver that drips its answer cannot hold a worker.
+Deliveries to different receivers go out side by side (a few at a time), so one slow
+receiver delays only its own."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import outbound
 from app.webhooks import addresses, repository
 from app.webhooks.models import Webhook, WebhookDelivery
 
 log = logging.getLogger("followup.worker")
 
-TIMEOUT_SECONDS = 5.0
 BATCH = 50
-CLAIM_FOR = timedelta(minutes=2)
-BATCH_BUDGET_SECONDS = 60
+# Receivers delivered to at once within a batch; each one's deliveries go in order.
+RECEIVERS_AT_ONCE = 4
 MAX_ATTEMPTS = 12
 USER_AGENT = "Followup-Webhooks/1"
 
@@ -92,7 +97,8 @@ def body_for(fmt: str, row: WebhookDelivery) -> tuple[bytes, dict[str, str]]:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one attempt did: `delivered`, `retry` or `failed`; status code; our error text."""
+    """What one attempt did: `delivered`, `retry`, `failed` or `interrupted` (the worker
+    stopped mid-attempt); status code; our error text."""
 
     result: str
     status_code: int | None = None
@@ -110,9 +116,32 @@ async def post(
     headers: dict[str, str],
     *,
     allow: addresses.Allow,
+    deadline: float = outbound.OUTBOUND_DEADLINE_SECONDS,
+    in_flight: outbound.InFlight | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Outcome:
-    """One POST to `url`, connecting only to a checked address; never reads the response."""
+    """One POST to `url` within `deadline` seconds overall (or until `in_flight` is stopped),
+    connecting only to a checked address; never reads the response body."""
+    try:
+        async with (in_flight or outbound.InFlight()).deadline(deadline):
+            return await _post(
+                url, body, headers, allow=allow, seconds=deadline, transport=transport
+            )
+    except outbound.Interrupted as error:
+        return Outcome("interrupted", error=str(error))
+    except outbound.DeadlineExceeded as error:
+        return Outcome("retry", error=str(error))
+
+
+async def _post(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    allow: addresses.Allow,
+    seconds: float,
+    transport: httpx.AsyncBaseTransport | None,
+) -> Outcome:
     try:
         target = addresses.parse(url)
         checked = await addresses.checked_addresses(target, allow)
@@ -124,7 +153,7 @@ async def post(
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
     last = Outcome("retry", error="no address")
     async with httpx.AsyncClient(
-        timeout=httpx.Timeout(TIMEOUT_SECONDS),
+        timeout=httpx.Timeout(seconds),
         follow_redirects=False,
         trust_env=False,
         transport=transport,
@@ -176,8 +205,13 @@ class DeliveryRound:
     statuses: list[str] = field(default_factory=list)
 
 
+def _receiver(url: str) -> str:
+    """Deliveries to one host and port share a turn: a slow one delays only its own."""
+    return urlsplit(url).netloc.lower()
+
+
 class Deliverer:
-    """Claims due webhook deliveries and POSTs them; used by the worker's round."""
+    """Claims due webhook deliveries and POSTs them; used by the worker's webhook loop."""
 
     def __init__(
         self,
@@ -185,21 +219,27 @@ class Deliverer:
         *,
         allow: addresses.Allow,
         backoff: Callable[[int], timedelta],
+        deadline: float = outbound.OUTBOUND_DEADLINE_SECONDS,
+        in_flight: outbound.InFlight | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.allow = allow
         self.backoff = backoff
+        self.deadline = deadline
+        self.in_flight = in_flight or outbound.InFlight()
         self.transport = transport
-        self.stopping = False
 
     async def run_once(self, now: datetime | None, clock: Callable[[], datetime]) -> DeliveryRound:
         result = DeliveryRound()
-        while not self.stopping:
+        while not self.in_flight.stopping:
             at = now or clock()
             async with self.sessionmaker.begin() as session:
                 rows = await repository.claim(
-                    session, now=at, claimed_until=at + CLAIM_FOR, limit=BATCH
+                    session,
+                    now=at,
+                    claimed_until=at + outbound.claim_for(self.deadline),
+                    limit=BATCH,
                 )
             if not rows:
                 break
@@ -210,54 +250,87 @@ class Deliverer:
         self, rows: list[tuple[WebhookDelivery, Webhook]], now: datetime, result: DeliveryRound
     ) -> None:
         started = time.monotonic()
-        for index, (row, hook) in enumerate(rows):
-            if self.stopping or time.monotonic() - started > BATCH_BUDGET_SECONDS:
-                async with self.sessionmaker.begin() as session:
-                    await repository.release(session, [r.id for r, _h in rows[index:]])
-                return
-            body, headers = request_for(hook, row, now)
-            outcome = await post(
-                hook.url, body, headers, allow=self.allow, transport=self.transport
+        turns: dict[str, list[tuple[WebhookDelivery, Webhook]]] = {}
+        for row, hook in rows:
+            turns.setdefault(_receiver(hook.url), []).append((row, hook))
+        slots = asyncio.Semaphore(RECEIVERS_AT_ONCE)
+        async with asyncio.TaskGroup() as group:
+            for turn in turns.values():
+                group.create_task(self._deliver_in_turn(turn, now, started, slots, result))
+
+    async def _deliver_in_turn(
+        self,
+        rows: Sequence[tuple[WebhookDelivery, Webhook]],
+        now: datetime,
+        started: float,
+        slots: asyncio.Semaphore,
+        result: DeliveryRound,
+    ) -> None:
+        """One receiver's deliveries in order. No attempt starts after the batch budget
+        (the claim covers budget + deadline) or a stop; those rows are given back."""
+        async with slots:
+            for index, (row, hook) in enumerate(rows):
+                late = time.monotonic() - started > outbound.BATCH_BUDGET_SECONDS
+                if self.in_flight.stopping or late:
+                    async with self.sessionmaker.begin() as session:
+                        await repository.release(session, [r.id for r, _h in rows[index:]])
+                    return
+                await self._attempt(row, hook, now, result)
+
+    async def _attempt(
+        self, row: WebhookDelivery, hook: Webhook, now: datetime, result: DeliveryRound
+    ) -> None:
+        body, headers = request_for(hook, row, now)
+        outcome = await post(
+            hook.url,
+            body,
+            headers,
+            allow=self.allow,
+            deadline=self.deadline,
+            in_flight=self.in_flight,
+            transport=self.transport,
+        )
+        status = self._status(outcome, row.attempts)
+        values: dict[str, object] = {
+            "status": status,
+            "claimed_until": None,
+            "response_status": outcome.status_code,
+            "last_error": outcome.error,
+            "last_attempt_at": now,
+        }
+        if status == repository.DELIVERED:
+            values["delivered_at"] = now
+            result.delivered += 1
+        elif status == repository.PENDING:
+            # Cut short by a stop: due again at once, for the next worker.
+            interrupted = outcome.result == "interrupted"
+            values["due_at"] = now if interrupted else now + self.backoff(row.attempts)
+            result.retrying += 1
+        else:
+            result.failed += 1
+        async with self.sessionmaker.begin() as session:
+            await repository.mark(session, row.id, **values)
+        result.statuses.append(status)
+        log.info(
+            json.dumps(
+                {
+                    "event": "webhook_delivery",
+                    "delivery_id": str(row.id),
+                    "webhook_id": str(hook.id),
+                    "user_id": str(row.user_id),
+                    "type": row.event_type,
+                    "status": status,
+                    "attempt": row.attempts,
+                    **({"status_code": outcome.status_code} if outcome.status_code else {}),
+                    **({"error": outcome.error} if outcome.error else {}),
+                }
             )
-            status = self._status(outcome, row.attempts)
-            values: dict[str, object] = {
-                "status": status,
-                "claimed_until": None,
-                "response_status": outcome.status_code,
-                "last_error": outcome.error,
-                "last_attempt_at": now,
-            }
-            if status == repository.DELIVERED:
-                values["delivered_at"] = now
-                result.delivered += 1
-            elif status == repository.PENDING:
-                values["due_at"] = now + self.backoff(row.attempts)
-                result.retrying += 1
-            else:
-                result.failed += 1
-            async with self.sessionmaker.begin() as session:
-                await repository.mark(session, row.id, **values)
-            result.statuses.append(status)
-            log.info(
-                json.dumps(
-                    {
-                        "event": "webhook_delivery",
-                        "delivery_id": str(row.id),
-                        "webhook_id": str(hook.id),
-                        "user_id": str(row.user_id),
-                        "type": row.event_type,
-                        "status": status,
-                        "attempt": row.attempts,
-                        **({"status_code": outcome.status_code} if outcome.status_code else {}),
-                        **({"error": outcome.error} if outcome.error else {}),
-                    }
-                )
-            )
+        )
 
     @staticmethod
     def _status(outcome: Outcome, attempts: int) -> str:
         if outcome.result == "delivered":
             return repository.DELIVERED
-        if outcome.result == "retry" and attempts < MAX_ATTEMPTS:
+        if outcome.result in ("retry", "interrupted") and attempts < MAX_ATTEMPTS:
             return repository.PENDING
         return repository.FAILED

@@ -12,7 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from app.auth import repository, service
+from app import retention
+from app.auth import service
 from app.auth.models import LoginAttempt
 from tests.conftest import PASSWORD, client_of, register
 
@@ -108,10 +109,12 @@ async def test_windows_that_have_ended_can_be_pruned_a_batch_at_a_time(
         await client.post(
             "/api/v1/auth/login", json={"email": "bob@example.com", "password": "guess"}
         )  # bob's window starts now; the address's window starts again
-    ended_before = clock.now() - timedelta(seconds=app.state.settings.login_window_seconds)
-    async with app.state.sessionmaker.begin() as session:
-        assert await repository.delete_expired_login_attempts(session, ended_before, 10) == 1
-        assert await repository.delete_expired_login_attempts(session, ended_before, 10) == 0
+    rule = next(rule for rule in retention.RULES if rule.table is LoginAttempt)
+    keep = rule.keep(app.state.settings)
+    assert keep is not None
+    pruned = await retention.prune(app.state.sessionmaker, rule, before=clock.now() - keep, batch=1)
+    assert pruned == (1, True)
+    async with app.state.sessionmaker() as session:
         left = await session.scalar(select(func.count()).select_from(LoginAttempt))
     assert left == 2
 

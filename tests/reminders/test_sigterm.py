@@ -1,4 +1,5 @@
-"""`followup worker` (no --once) stops cleanly on SIGTERM: exit 0, nothing lost or doubled."""
+"""`followup worker` (no --once) stops cleanly on SIGTERM: exit 0, nothing lost or doubled,
+and promptly even while a webhook receiver stalls."""
 
 from __future__ import annotations
 
@@ -15,9 +16,18 @@ from sqlalchemy import func, select
 from app import clock
 from app.auth.repository import user_by_email
 from app.reminders.models import Outbox
+from app.webhooks.models import WebhookDelivery
 from tests.browser.live import followup_command
-from tests.conftest import client_of, make_settings, migrate, register
+from tests.conftest import (
+    client_of,
+    create_interview,
+    make_settings,
+    migrate,
+    register,
+    user_headers,
+)
 from tests.reminders.conftest import SmtpServer, queue_deliveries
+from tests.stalling import staller
 
 ROWS = 2000
 
@@ -101,5 +111,67 @@ async def test_sigterm_stops_the_worker_with_nothing_lost_or_doubled(
         assert max(ids.values()) == 1  # none twice
         assert sent == len(ids) and sent + pending == ROWS  # none lost
         assert pending > 0 and pending_attempts <= {0}  # given back, not counted as tries
+    finally:
+        await app.state.engine.dispose()
+
+
+async def test_sigterm_cuts_a_stalled_webhook_post_short_and_exits(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'stalled.db'}"
+    migrate(url)
+    from app.main import create_app
+
+    app = create_app(make_settings(url, webhook_allow="127.0.0.1"))
+    try:
+        async with staller() as receiver:
+            async with client_of(app) as client:
+                headers = await user_headers(client)
+                response = await client.post(
+                    "/api/v1/webhooks",
+                    json={
+                        "url": f"http://127.0.0.1:{receiver.port}/",
+                        "events": ["interview.created"],
+                    },
+                    headers=headers,
+                )
+                assert response.status_code == 201, response.text
+                await create_interview(client, headers)
+            env = {
+                **{k: v for k, v in os.environ.items() if not k.startswith("SMTP_")},
+                "DATABASE_URL": url,
+                "SECRET_KEY": "test-secret",
+                "FOLLOWUP_WEBHOOK_ALLOW": "127.0.0.1",
+                # Far longer than the test waits: only SIGTERM can end the stalled POST.
+                "FOLLOWUP_OUTBOUND_TIMEOUT_SECONDS": "600",
+            }
+            process = await asyncio.create_subprocess_exec(
+                *followup_command(),
+                "worker",
+                "--interval",
+                "1",
+                env=env,
+                cwd=tmp_path,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            try:
+                await receiver.stalled(limit=60)
+                signalled = time.monotonic()
+                process.send_signal(signal.SIGTERM)
+                _, err = await asyncio.wait_for(process.communicate(), timeout=15)
+                took = time.monotonic() - signalled
+            finally:
+                if process.returncode is None:
+                    process.kill()
+                    await process.wait()
+        stderr = err.decode()
+        print(f"\nSIGTERM while a receiver stalled: exit {process.returncode} in {took:.2f} s")
+        assert process.returncode == 0, stderr
+        assert '"event": "stopped"' in stderr
+        async with app.state.sessionmaker() as session:
+            [delivery] = (await session.scalars(select(WebhookDelivery))).all()
+        # Retried soon by the next worker; the cut attempt counts, it may have arrived.
+        assert (delivery.status, delivery.attempts) == ("pending", 1)
+        assert delivery.last_error == "interrupted: the worker stopped"
+        assert receiver.requests == 1
     finally:
         await app.state.engine.dispose()
