@@ -180,7 +180,10 @@ async def _fill(url: str) -> None:
                     "/api/v1/auth/password-reset", json={"email": "dana@example.com"}
                 ),
                 202,
-            )
+            )  # queued: its link is made as the worker sends it
+            dana_id = _ok(await client.get("/api/v1/me", headers=dana))["id"]
+            reset = f"/api/v1/admin/users/{dana_id}/password-reset"
+            _ok(await client.post(reset, headers=ada), 201)  # the admin's link: stored hashed
             template = {"kind": "thank_you", "name": "Warm", "subject": "Thanks", "body": "Hi."}
             _ok(await client.post("/api/v1/group/templates", json=template, headers=ada), 201)
             _ok(

@@ -355,7 +355,7 @@ async def test_a_retention_of_zero_keeps_everything(
         retention_idempotency_hours=0,
     )
 
-    assert set(counts) == {"web_sessions", "password_resets"}
+    assert set(counts) == {"web_sessions", "password_resets", "login_attempts"}
     assert await count(sessionmaker, Outbox) == 1
     assert await count(sessionmaker, WebhookDelivery) == 1
     assert await count(sessionmaker, IdempotencyKey) == 1
@@ -431,6 +431,7 @@ INDEXES = {
     "idempotency_keys": "ix_idempotency_keys_created_at",
     "web_sessions": "ix_web_sessions_expires_at",
     "password_resets": "ix_password_resets_expires_at",
+    "login_attempts": "ix_login_attempts_window_started_at",
 }
 
 
