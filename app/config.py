@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     )
     login_window_seconds: int = Field(default=900, validation_alias="FOLLOWUP_LOGIN_WINDOW")
     session_days: int = Field(default=30, validation_alias="FOLLOWUP_SESSION_DAYS")
+    # The largest request body read, in bytes; a larger one is a 413 (app/body_limit.py).
+    body_limit_bytes: int = Field(default=1024 * 1024, gt=0, validation_alias="FOLLOWUP_BODY_LIMIT")
+    import_body_limit_bytes: int = Field(
+        default=10 * 1024 * 1024, gt=0, validation_alias="FOLLOWUP_IMPORT_BODY_LIMIT"
+    )
 
     @field_validator("base_url")
     @classmethod

@@ -20,15 +20,17 @@ from app.admin.router import router as admin_router
 from app.auth.pages import router as settings_pages_router
 from app.auth.router import router as auth_router
 from app.auth.service import LoginThrottle
+from app.body_limit import BodyLimit
 from app.calendar.router import router as calendar_router
 from app.config import Settings
 from app.db import create_engine, create_read_sessionmaker, create_sessionmaker
-from app.errors import PROBLEM_TYPE, install_error_handlers, problems
+from app.errors import PROBLEM_TYPE, describe, install_error_handlers, problems
 from app.followups.router import router as followups_router
 from app.group.pages import router as group_pages_router
 from app.group.router import router as group_router
 from app.interviews.pages import router as interview_pages_router
 from app.interviews.router import router as interviews_router
+from app.portability.csvfile import MAX_CSV_BYTES
 from app.portability.pages import router as portability_pages_router
 from app.portability.router import router as portability_router
 from app.reminders.router import router as reminders_router
@@ -153,6 +155,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return render(request, "docs.html")
 
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
+    # Inside the other layers, so a 413 gets the security headers like any answer.
+    app.add_middleware(
+        BodyLimit,
+        default=settings.body_limit_bytes,
+        routes={
+            ("POST", "/api/v1/import"): settings.import_body_limit_bytes,
+            ("POST", "/api/v1/import/csv"): MAX_CSV_BYTES,
+        },
+    )
     app.add_middleware(CrossSiteGuard, base_url=settings.base_url)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -172,6 +183,8 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
     )
     for path in schema["paths"].values():
         for operation in path.values():
+            if "requestBody" in operation:
+                operation["responses"].setdefault("413", {"description": describe(413)})
             for status, response in operation.get("responses", {}).items():
                 if status.isdigit() and int(status) >= 400:
                     response["content"] = {

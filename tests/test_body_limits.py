@@ -113,7 +113,9 @@ async def test_a_csv_import_takes_2_mb(client: httpx.AsyncClient, jane: Headers)
     csv = b"company,role,date,time\nAcme Corp,Engineer,2026-12-01,15:00\n"
     headers = {**jane, "Content-Type": "text/csv"}
     at_cap = await client.post(
-        "/api/v1/import/csv?dry_run=true", content=csv + b"\n" * (2 * MB - len(csv)), headers=headers
+        "/api/v1/import/csv?dry_run=true",
+        content=csv + b"\n" * (2 * MB - len(csv)),
+        headers=headers,
     )
     assert at_cap.status_code == 200, at_cap.text
     over = await client.post(
