@@ -185,6 +185,8 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
         for operation in path.values():
             if "requestBody" in operation:
                 operation["responses"].setdefault("413", {"description": describe(413)})
+            if any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", [])):
+                _document_in_flight_conflict(operation["responses"])
             for status, response in operation.get("responses", {}).items():
                 if status.isdigit() and int(status) >= 400:
                     response["content"] = {
@@ -195,3 +197,19 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
         components.pop(unused, None)
     app.openapi_schema = schema
     return schema
+
+
+def _document_in_flight_conflict(responses: dict[str, Any]) -> None:
+    """The 409 a duplicate gets while the first request with its Idempotency-Key runs."""
+    conflict = responses.setdefault("409", {"description": ""})
+    in_flight = (
+        "A request with the same `Idempotency-Key` is still in progress: retry after "
+        "`Retry-After` seconds to get its answer."
+    )
+    conflict["description"] = " ".join(filter(None, [conflict["description"], in_flight]))
+    conflict["headers"] = {
+        "Retry-After": {
+            "description": "Seconds to wait before retrying.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    }
