@@ -57,7 +57,9 @@ what is due with `GET /api/v1/followups?due_state=due`; mark one sent with
 `{"items": [...], "next_cursor": ...}`. Errors are `application/problem+json` (RFC 9457)
 and name the field at fault. Single objects carry a strong `ETag`; send it back as
 `If-Match` to avoid overwriting a change (412 if stale). A `POST` with an `Idempotency-Key`
-is safe to retry.
+is safe to retry; sent again while the first is still running, it is a 409 with
+`Retry-After`. Request bodies are capped at 1 MB (10 MB for `POST /api/v1/import`, 2 MB for
+`POST /api/v1/import/csv`): 413 beyond, before the body is read.
 """
 
 TAGS = [
