@@ -49,7 +49,7 @@ def stream_chunked(server: LiveServer, path: str, total: int) -> tuple[bytes, in
 
 
 def test_a_200_mb_chunked_sign_in_is_refused_unread_and_the_server_does_not_grow(
-    new_database: Callable[[], str], tmp_path: Path, capsys: object
+    new_database: Callable[[], str], tmp_path: Path
 ) -> None:
     total = 200 * MB
     with serve(new_database(), tmp_path) as server:
