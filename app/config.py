@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     retention_idempotency_hours: int = Field(
         default=48, ge=0, validation_alias="FOLLOWUP_RETENTION_IDEMPOTENCY_HOURS"
     )
+    # The largest request body read, in bytes; a larger one is a 413 (app/body_limit.py).
+    body_limit_bytes: int = Field(default=1024 * 1024, gt=0, validation_alias="FOLLOWUP_BODY_LIMIT")
+    import_body_limit_bytes: int = Field(
+        default=10 * 1024 * 1024, gt=0, validation_alias="FOLLOWUP_IMPORT_BODY_LIMIT"
+    )
 
     @field_validator("base_url")
     @classmethod

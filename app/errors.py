@@ -265,11 +265,17 @@ _DESCRIPTIONS = {
     405: "Method not allowed.",
     409: "Conflicts with what exists.",
     412: "If-Match is stale: the object changed since it was read.",
+    413: "The body is larger than this endpoint takes: 1 MB, 10 MB for an import, 2 MB for "
+    "a CSV (by default; the detail names the limit).",
     422: "Invalid input; `errors` names each field.",
     429: "Too many attempts; see Retry-After.",
     500: "Unexpected error.",
     503: "The database does not answer.",
 }
+
+
+def describe(code: int) -> str:
+    return _DESCRIPTIONS[code]
 
 
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:

@@ -10,14 +10,21 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
 from app.deps import CurrentUser, SessionDep
-from app.errors import Invalid
+from app.errors import Conflict, Invalid
 
 # Headers a replay must repeat, besides the body and status.
 _REPLAYED_HEADERS = ("location", "etag", "content-type")
+# Seconds a duplicate is told to wait for the first request with its key to finish.
+IN_FLIGHT_RETRY_AFTER = 1
+IN_FLIGHT_DETAIL = (
+    "A request with this Idempotency-Key is still in progress; retry after Retry-After "
+    "seconds to get its answer."
+)
 
 
 class IdempotencyKey(Base):
@@ -79,10 +86,15 @@ class Idempotency:
     async def remember(
         self, response: Response, now: datetime, *, keep_body: bool = True
     ) -> Response:
-        """Record the answer for a retry. `keep_body=False` for an answer holding a secret
-        (a calendar feed URL): the key still makes nothing twice, and the endpoint answers a
-        replay from current state instead of from the stored body."""
+        """Store the answer with the work, in its transaction. A duplicate sent while the
+        first was in flight found no answer in `replay`, did the work again, and loses here
+        on the key's primary key: 409 with Retry-After, and its work is rolled back.
+        `keep_body=False` for an answer holding a secret (a calendar feed URL): the key still
+        makes nothing twice, and the endpoint answers a replay from current state instead of
+        from the stored body."""
         if self.key is not None:
+            # The work first, so an integrity error below can only be the key's.
+            await self._session.flush()
             headers = {k: v for k, v in response.headers.items() if k in _REPLAYED_HEADERS}
             self._session.add(
                 IdempotencyKey(
@@ -96,7 +108,12 @@ class Idempotency:
                     created_at=now,
                 )
             )
-            await self._session.flush()
+            try:
+                await self._session.flush()
+            except IntegrityError:
+                raise Conflict(
+                    IN_FLIGHT_DETAIL, headers={"Retry-After": str(IN_FLIGHT_RETRY_AFTER)}
+                ) from None
         return response
 
 

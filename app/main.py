@@ -20,15 +20,17 @@ from app.admin.router import router as admin_router
 from app.auth.pages import router as settings_pages_router
 from app.auth.router import router as auth_router
 from app.auth.service import LoginThrottle
+from app.body_limit import BodyLimit
 from app.calendar.router import router as calendar_router
 from app.config import Settings
 from app.db import create_engine, create_read_sessionmaker, create_sessionmaker
-from app.errors import PROBLEM_TYPE, install_error_handlers, problems
+from app.errors import PROBLEM_TYPE, describe, install_error_handlers, problems
 from app.followups.router import router as followups_router
 from app.group.pages import router as group_pages_router
 from app.group.router import router as group_router
 from app.interviews.pages import router as interview_pages_router
 from app.interviews.router import router as interviews_router
+from app.portability.csvfile import MAX_CSV_BYTES
 from app.portability.pages import router as portability_pages_router
 from app.portability.router import router as portability_router
 from app.reminders.router import router as reminders_router
@@ -55,7 +57,9 @@ what is due with `GET /api/v1/followups?due_state=due`; mark one sent with
 `{"items": [...], "next_cursor": ...}`. Errors are `application/problem+json` (RFC 9457)
 and name the field at fault. Single objects carry a strong `ETag`; send it back as
 `If-Match` to avoid overwriting a change (412 if stale). A `POST` with an `Idempotency-Key`
-is safe to retry.
+is safe to retry; sent again while the first is still running, it is a 409 with
+`Retry-After`. Request bodies are capped at 1 MB (10 MB for `POST /api/v1/import`, 2 MB for
+`POST /api/v1/import/csv`): 413 beyond, before the body is read.
 """
 
 TAGS = [
@@ -153,6 +157,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return render(request, "docs.html")
 
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
+    # Inside the other layers, so a 413 gets the security headers like any answer.
+    app.add_middleware(
+        BodyLimit,
+        default=settings.body_limit_bytes,
+        routes={
+            ("POST", "/api/v1/import"): settings.import_body_limit_bytes,
+            ("POST", "/api/v1/import/csv"): MAX_CSV_BYTES,
+        },
+    )
     app.add_middleware(CrossSiteGuard, base_url=settings.base_url)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -172,6 +185,10 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
     )
     for path in schema["paths"].values():
         for operation in path.values():
+            if "requestBody" in operation:
+                operation["responses"].setdefault("413", {"description": describe(413)})
+            if any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", [])):
+                _document_in_flight_conflict(operation["responses"])
             for status, response in operation.get("responses", {}).items():
                 if status.isdigit() and int(status) >= 400:
                     response["content"] = {
@@ -182,3 +199,19 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
         components.pop(unused, None)
     app.openapi_schema = schema
     return schema
+
+
+def _document_in_flight_conflict(responses: dict[str, Any]) -> None:
+    """The 409 a duplicate gets while the first request with its Idempotency-Key runs."""
+    conflict = responses.setdefault("409", {"description": ""})
+    in_flight = (
+        "A request with the same `Idempotency-Key` is still in progress: retry after "
+        "`Retry-After` seconds to get its answer."
+    )
+    conflict["description"] = " ".join(filter(None, [conflict["description"], in_flight]))
+    conflict["headers"] = {
+        "Retry-After": {
+            "description": "Seconds to wait before retrying.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    }

@@ -18,6 +18,7 @@ from app.interviews.schemas import InterviewCreate
 from app.portability.schemas import CsvPerson, CsvRow, CsvRowError
 
 MAX_ROWS = 1000
+MAX_CSV_BYTES = 2 * 1024 * 1024  # the request body, enforced by app/body_limit.py
 REQUIRED = ("company", "role", "date", "time")
 OPTIONAL = ("timezone", "people", "stage", "duration_minutes", "location", "notes")
 COLUMNS = REQUIRED + OPTIONAL
