@@ -225,10 +225,11 @@ class ResetLink:
     expires_at: datetime
 
 
-async def _new_reset(
+async def issue_password_reset(
     session: AsyncSession, *, settings: Settings, user: User, now: datetime, valid_for: timedelta
 ) -> ResetLink:
-    """A single-use reset link for `user`; only its token's hash is stored."""
+    """A single-use reset link for `user` (shown once, or put into an email as it is sent);
+    only its token's hash is stored."""
     token = secrets.token_urlsafe(32)
     reset = PasswordReset(
         user_id=user.id,
@@ -239,13 +240,6 @@ async def _new_reset(
     session.add(reset)
     await session.flush()
     return ResetLink(f"{settings.base_url}/reset-password?token={token}", reset.expires_at)
-
-
-async def issue_password_reset(
-    session: AsyncSession, *, settings: Settings, user: User, now: datetime, valid_for: timedelta
-) -> ResetLink:
-    """A single-use reset link to show once (an admin hands it over)."""
-    return await _new_reset(session, settings=settings, user=user, now=now, valid_for=valid_for)
 
 
 async def enqueue_reset_email(
@@ -294,7 +288,9 @@ async def reset_email(
     if user is None or not user.is_active:
         raise ResetNotSent("the account is deactivated: no reset link was made")
     valid_for = timedelta(seconds=int(queued.get("valid_for_seconds") or 3600))
-    issued = await _new_reset(session, settings=settings, user=user, now=now, valid_for=valid_for)
+    issued = await issue_password_reset(
+        session, settings=settings, user=user, now=now, valid_for=valid_for
+    )
     hours = round(valid_for.total_seconds() / 3600)
     span = "one hour" if hours == 1 else f"{hours} hours"
     if queued.get("by_admin"):
