@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     smtp_from: str | None = Field(default=None, validation_alias="SMTP_FROM")
     smtp_starttls: bool = Field(default=True, validation_alias="SMTP_STARTTLS")
     webhook_allow: str = Field(default="", validation_alias="FOLLOWUP_WEBHOOK_ALLOW")
+    # Private hosts or networks users' mailboxes (IMAP and SMTP) may be on, comma-separated.
+    mail_allow: str = Field(default="", validation_alias="FOLLOWUP_MAIL_ALLOW")
+    # How often the worker looks for new messages in each watched mailbox.
+    mail_poll_seconds: float = Field(
+        default=300, ge=1, validation_alias="FOLLOWUP_MAIL_POLL_SECONDS"
+    )
     # The overall deadline of one SMTP send or webhook POST (see app/outbound.py).
     outbound_timeout_seconds: float = Field(
         default=OUTBOUND_DEADLINE_SECONDS,

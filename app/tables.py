@@ -6,6 +6,7 @@ from app.followups.models import Followup
 from app.group.models import GroupTemplate, InstanceSettings
 from app.idempotency import IdempotencyKey
 from app.interviews.models import Interview, Person
+from app.mailbox.models import Mailbox, MailboxFolder, MailboxMessage
 from app.reminders.models import Outbox, PasswordReset
 from app.webhooks.models import Webhook, WebhookDelivery
 
@@ -20,6 +21,9 @@ __all__ = [
     "Interview",
     "Invite",
     "LoginAttempt",
+    "Mailbox",
+    "MailboxFolder",
+    "MailboxMessage",
     "Outbox",
     "PasswordReset",
     "Person",

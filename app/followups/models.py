@@ -37,6 +37,16 @@ class Followup(Base):
     draft_edited: Mapped[bool] = mapped_column(Boolean, default=False)
     # Cancelled by an outcome: a return to `pending` brings it back.
     cancelled_by_outcome: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Why it was cancelled (null unless `cancelled`): outcome | replied | removed | user.
+    cancel_reason: Mapped[str | None] = mapped_column(String(20))
+    # How it went out (null unless `sent`): user (marked by hand) | mailbox (seen in the
+    # user's sent folder) | app (sent through the user's mailbox on request).
+    sent_via: Mapped[str | None] = mapped_column(String(20))
+    # The Message-ID of the email that went out (sent by the app or seen in the mailbox):
+    # a later check-in to the same person is threaded onto it.
+    message_id: Mapped[str | None] = mapped_column(String(500))
+    # Why the last send through the mailbox was refused; cleared when it goes out.
+    send_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -27,6 +27,11 @@ class Interview(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     response_promised_by: Mapped[date | None] = mapped_column(Date)
     outcome: Mapped[str] = mapped_column(String(20), default="pending")
+    # The latest reply the mailbox saw from a person of the interview (`last_reply`): who
+    # (no foreign key: the person may since have left the list), when, and its subject.
+    last_reply_person_id: Mapped[uuid.UUID | None]
+    last_reply_at: Mapped[datetime | None]
+    last_reply_subject: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
