@@ -47,9 +47,14 @@ class MailConfig:
     sender: Address
     starttls: bool
     deadline: float = outbound.OUTBOUND_DEADLINE_SECONDS
+    # A user's mailbox names its security (tls | starttls | none); the instance's SMTP
+    # settings leave it None: implicit TLS on port 465, else STARTTLS as SMTP_STARTTLS says.
+    security: str | None = None
 
     @property
     def implicit_tls(self) -> bool:
+        if self.security is not None:
+            return self.security == "tls"
         return self.port == IMPLICIT_TLS_PORT
 
 
@@ -143,7 +148,7 @@ def _local_hostname() -> str:
 
 
 @functools.cache
-def _tls_context() -> ssl.SSLContext:
+def tls_context() -> ssl.SSLContext:
     # Loading the CA bundle takes tens of milliseconds: once per process, not per message.
     return ssl.create_default_context()
 
@@ -183,7 +188,7 @@ async def send(
                 local_hostname=local_hostname,
                 use_tls=config.implicit_tls,
                 start_tls=config.starttls and not config.implicit_tls,
-                tls_context=_tls_context(),
+                tls_context=tls_context(),
                 timeout=config.deadline,
             )
     except outbound.Interrupted as error:
