@@ -27,12 +27,16 @@ class Interview(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     response_promised_by: Mapped[date | None] = mapped_column(Date)
     outcome: Mapped[str] = mapped_column(String(20), default="pending")
+    # The calendar invite it was imported from: a later import of the same UID updates it.
+    invite_uid: Mapped[str | None] = mapped_column(String(500))
+    invite_sequence: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
         Index(None, "user_id", "starts_at", "id"),
         Index(None, "user_id", "company"),
+        Index(None, "user_id", "invite_uid", unique=True),
     )
 
 
