@@ -97,6 +97,29 @@ _NOT_AN_EMPLOYER: Final = frozenset(
 )
 _ADDRESS: Final = TypeAdapter(EmailStr)
 
+# What the API manual shows: an invite as Outlook sends one, trimmed to what is read.
+EXAMPLE_INVITE: Final = "\r\n".join(
+    [
+        "BEGIN:VCALENDAR",
+        "METHOD:REQUEST",
+        "PRODID:Microsoft Exchange Server 2010",
+        "VERSION:2.0",
+        "BEGIN:VEVENT",
+        "UID:040000008200E00074C5B7101A82E008000000001234",
+        "SEQUENCE:0",
+        "SUMMARY:Interview: Backend Engineer at Acme",
+        "DTSTART;TZID=Pacific Standard Time:20261208T100000",
+        "DTEND;TZID=Pacific Standard Time:20261208T110000",
+        "LOCATION:https://teams.microsoft.com/l/meetup-join/19%3ameeting_abc",
+        "ORGANIZER;CN=Rita Recruiter:mailto:rita@acme.example",
+        "ATTENDEE;CN=Ann Lee;ROLE=REQ-PARTICIPANT:mailto:ann.lee@acme.example",
+        "ATTENDEE;CN=Jane Doe;ROLE=REQ-PARTICIPANT:mailto:jane@example.com",
+        "END:VEVENT",
+        "END:VCALENDAR",
+        "",
+    ]
+)
+
 
 @dataclass(frozen=True)
 class InvitePerson:

@@ -11,7 +11,7 @@ from starlette.datastructures import UploadFile
 from app.deps import CurrentUser, Cursor, IfMatch, InterviewId, Limit, Now, SessionDep
 from app.errors import PROBLEM_TYPE, AppError, Invalid, Problem, problems
 from app.idempotency import IdempotencyDep
-from app.interviews import invite_import, service
+from app.interviews import invite_import, invites, service
 from app.interviews.pages import detail, invite_page, outcome_note
 from app.interviews.schemas import InterviewCreate, InterviewRead, InterviewUpdate, Outcome
 from app.web.htmx import VARY, HtmxDep, respond
@@ -193,7 +193,10 @@ the invite at fault (`["body", "DTSTART"]`, `["body", "VEVENT"]`…)."""
         "requestBody": {
             "required": True,
             "content": {
-                "text/calendar": {"schema": {"type": "string"}},
+                "text/calendar": {
+                    "schema": {"type": "string"},
+                    "example": invites.EXAMPLE_INVITE,
+                },
                 "message/rfc822": {"schema": {"type": "string"}},
                 "multipart/form-data": {
                     "schema": {
