@@ -217,11 +217,16 @@ def _allowed_methods(request: Request) -> str:
     the first route whose path matched, e.g. GET but not POST on /api/v1/interviews."""
     path = request.scope.get("path", "")
     methods: set[str] = set()
+    literal: set[str] = set()
     for route in iter_route_contexts(request.app.routes):
         pattern = getattr(route, "path_regex", None)
         if route.methods and pattern is not None and pattern.match(path):
             methods |= route.methods
-    return ", ".join(sorted(methods))
+            if "{" not in getattr(route, "path", "{"):
+                literal |= route.methods
+    # A path spelled out by a route is that route's (/api/v1/interviews/import-invite), not
+    # an id of a route with a parameter (/api/v1/interviews/{interview_id}).
+    return ", ".join(sorted(literal or methods))
 
 
 async def _integrity_error(request: Request, exc: Exception) -> Response:

@@ -74,6 +74,12 @@ def csv_text(_context: Any, value: Any) -> bytes:
     return (value if isinstance(value, str) else json.dumps(value)).encode("utf-8", "surrogatepass")
 
 
+@schemathesis.serializer("text/calendar", "message/rfc822")
+def invite_text(_context: Any, value: Any) -> bytes:
+    """A calendar invite (or the email carrying one) is text, sent as is, like the CSV."""
+    return (value if isinstance(value, str) else json.dumps(value)).encode("utf-8", "surrogatepass")
+
+
 # Path parameters the fuzzer sometimes points at objects that exist (see `_seed_data`).
 KNOWN_PARAMETERS = (
     "interview_id",

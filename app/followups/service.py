@@ -33,6 +33,8 @@ _CANCELLED_BY_OUTCOME: dict[str, frozenset[str]] = {
     "rejected": frozenset({Kind.CHECK_IN}),
     "no_response": frozenset({Kind.CHECK_IN}),
     "withdrawn": frozenset({Kind.THANK_YOU, Kind.CHECK_IN, Kind.CUSTOM}),
+    # The company called it off (a calendar cancellation): nothing is left to follow up.
+    "cancelled": frozenset({Kind.THANK_YOU, Kind.CHECK_IN, Kind.CUSTOM}),
 }
 
 

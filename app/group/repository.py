@@ -69,6 +69,10 @@ def _week_of(
     return case(*[(column < bound, index) for index, bound in enumerate(bounds)], else_=len(bounds))
 
 
+# An interview the company called off (outcome `cancelled`) never took place.
+_HELD = Interview.outcome != "cancelled"
+
+
 async def interviews_per_week(
     session: AsyncSession,
     user_ids: Sequence[uuid.UUID],
@@ -77,7 +81,8 @@ async def interviews_per_week(
     end: datetime,
     bounds: Sequence[datetime],
 ) -> dict[tuple[uuid.UUID, int], int]:
-    """(member, week) -> interviews that started in the week; (user_id, starts_at) index."""
+    """(member, week) -> interviews held in the week (cancelled ones were not); (user_id,
+    starts_at) index."""
     if not user_ids:
         return {}
     # Grouped outside the subquery: Postgres would not match a CASE with bound parameters
@@ -88,6 +93,7 @@ async def interviews_per_week(
             Interview.user_id.in_(user_ids),
             Interview.starts_at >= start,
             Interview.starts_at < end,
+            _HELD,
         )
         .subquery()
     )
@@ -119,6 +125,7 @@ async def companies_per_week(
             Interview.user_id.in_(user_ids),
             Interview.starts_at >= start,
             Interview.starts_at < end,
+            _HELD,
         )
         .subquery()
     )

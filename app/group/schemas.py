@@ -36,7 +36,9 @@ class WeekCounts(BaseModel):
     """One member's week, or the group's."""
 
     starts_on: date
-    interviews: int = Field(description="Interviews that started this week (not future ones).")
+    interviews: int = Field(
+        description="Interviews that started this week (not future ones, not cancelled ones)."
+    )
     thank_yous_sent: int = Field(description="Thank-you notes marked sent this week.")
     thank_yous_on_time: int = Field(description="Of those, how many were sent by their due time.")
     thank_yous_on_time_share: float | None = Field(

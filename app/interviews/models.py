@@ -32,12 +32,16 @@ class Interview(Base):
     last_reply_person_id: Mapped[uuid.UUID | None]
     last_reply_at: Mapped[datetime | None]
     last_reply_subject: Mapped[str | None] = mapped_column(String(300))
+    # The calendar invite it was imported from: a later import of the same UID updates it.
+    invite_uid: Mapped[str | None] = mapped_column(String(500))
+    invite_sequence: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
         Index(None, "user_id", "starts_at", "id"),
         Index(None, "user_id", "company"),
+        Index(None, "user_id", "invite_uid", unique=True),
     )
 
 

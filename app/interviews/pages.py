@@ -12,8 +12,10 @@ from fastapi import APIRouter, Query, Request, Response
 from app.deps import CurrentUser, InterviewId, Now, SessionDep
 from app.errors import Invalid
 from app.followups.schedule import Kind, Role, Status
-from app.interviews import service
+from app.interviews import invite_import, invites, service
+from app.interviews.invite_import import InviteImport
 from app.interviews.schemas import InterviewRead, Outcome
+from app.web.htmx import VARY
 from app.web.templating import render
 from app.wire import Storable
 
@@ -28,6 +30,7 @@ OUTCOME_WORDS = {
     Outcome.REJECTED: "Rejected",
     Outcome.WITHDRAWN: "Withdrawn",
     Outcome.NO_RESPONSE: "No response",
+    Outcome.CANCELLED: "Cancelled",
 }
 CONTACT_TYPES = {
     Role.INTERVIEWER: "Interviewer",
@@ -66,6 +69,41 @@ def outcome_note(read: InterviewRead) -> str:
     if not parts:
         parts.append("the schedule is unchanged" if scheduled else "nothing was left to send")
     return f"{label}: {'; '.join(parts)}."
+
+
+def invite_page(
+    request: Request, result: InviteImport, *, body: bytes, media: str, tz: ZoneInfo
+) -> Response:
+    """The Add interview page's answer to a dropped invite: a new one fills the usual form
+    (saved with Save); one already imported shows what moved, then applies it."""
+    read = result.interview
+    headers = {"Vary": VARY}
+    if result.created and result.saved:
+        return Response(
+            status_code=201, headers={**headers, "HX-Redirect": f"/interviews/{read.id}"}
+        )
+    if result.created:
+        return render(
+            request,
+            "interviews/_invite_draft.html",
+            headers=headers,
+            interview=None,
+            draft=read,
+            sources=result.sources,
+            **_words(),
+        )
+    moved = invite_import.what_moved(result.previous or read, read, tz)
+    calendar = invites.calendar_bytes(body, media).decode("utf-8", errors="replace")
+    return render(
+        request,
+        "interviews/_invite_update.html",
+        headers=headers,
+        interview=read,
+        moved=moved,
+        saved=result.saved,
+        calendar=calendar,
+        **_words(),
+    )
 
 
 def detail(read: InterviewRead) -> dict[str, Any]:

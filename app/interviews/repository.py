@@ -60,6 +60,15 @@ async def get_bundle(
     return (await _bundles(session, user_id, [interview]))[0]
 
 
+async def find_by_invite(
+    session: AsyncSession, user_id: uuid.UUID, invite_uid: str
+) -> Interview | None:
+    """The user's interview imported from this calendar invite, if any."""
+    return await session.scalar(
+        select(Interview).where(Interview.user_id == user_id, Interview.invite_uid == invite_uid)
+    )
+
+
 async def lock_bundle(
     session: AsyncSession, user_id: uuid.UUID, interview_id: uuid.UUID
 ) -> Bundle | None:

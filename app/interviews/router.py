@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
+from starlette.datastructures import UploadFile
 
 from app.deps import CurrentUser, Cursor, IfMatch, InterviewId, Limit, Now, SessionDep
-from app.errors import problems
+from app.errors import PROBLEM_TYPE, AppError, Invalid, Problem, problems
 from app.idempotency import IdempotencyDep
-from app.interviews import service
-from app.interviews.pages import detail, outcome_note
+from app.interviews import invite_import, invites, service
+from app.interviews.pages import detail, invite_page, outcome_note
 from app.interviews.schemas import InterviewCreate, InterviewRead, InterviewUpdate, Outcome
 from app.web.htmx import VARY, HtmxDep, respond
 from app.web.responses import json_response
@@ -24,6 +26,36 @@ def _one(read: InterviewRead, *, status: int = 200, location: bool = False) -> R
     if location:
         headers["Location"] = f"/api/v1/interviews/{read.id}"
     return json_response(read, status=status, headers=headers)
+
+
+class UnsupportedMediaType(AppError):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+INVITE_TYPES = ("text/calendar", "message/rfc822")
+
+
+async def _invite_body(request: Request) -> tuple[bytes, str]:
+    """The invite sent and its media type: the body, or the `file` field of a multipart form
+    (an upload or pasted text; the first that is not empty). Capped at 1 MB before it is read
+    (app/body_limit.py)."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media == "multipart/form-data":
+        form = await request.form()
+        for value in form.getlist("file"):
+            if isinstance(value, UploadFile):
+                content = await value.read()
+                if content.strip():
+                    kind = (value.content_type or "").split(";")[0].strip().lower()
+                    return content, kind
+            elif value.strip():
+                return value.encode(), ""
+        raise Invalid(["body", "file"], "choose an invite file (.ics or .eml) or paste one")
+    if media not in INVITE_TYPES:
+        raise UnsupportedMediaType(
+            "Send text/calendar (.ics), message/rfc822 (.eml) or multipart/form-data with `file`."
+        )
+    return await request.body(), media
 
 
 def _go_to(page: str, *, status: int = 200) -> Response:
@@ -98,6 +130,109 @@ async def create_interview(
     if htmx.request:
         return _go_to(f"/interviews/{read.id}", status=201)
     return response
+
+
+INVITE_DESCRIPTION = """\
+The interview a calendar invite describes, as the company sent it: `text/calendar` (an `.ics`),
+`message/rfc822` (an `.eml`: its `text/calendar` part is used) or `multipart/form-data` with the
+invite in `file`, at most 1 MB (413 beyond).
+
+- The first `VEVENT` is the interview. `DTSTART` with a `TZID` (IANA, Windows names such as
+  `Pacific Standard Time`, or a `VTIMEZONE` of the file), in UTC, or floating (read in the
+  calendar's `X-WR-TIMEZONE`, else in your time zone); `DTEND` or `DURATION` give
+  `duration_minutes` (default 60). An all-day or a recurring (`RRULE`) event is a 422.
+- `SUMMARY` gives `role` and `company` ("Interview: Backend Engineer at Acme", "Acme – Backend
+  Engineer interview", "Acme interview"); otherwise `company` comes from the organizer's email
+  domain and `role` is the summary.
+- `LOCATION`, else the first Zoom, Teams, Meet or Webex link in `URL` or `DESCRIPTION`.
+- `ORGANIZER` is a `recruiter`, every other `ATTENDEE` an `interviewer` — except your own
+  address and rooms or resources (`CUTYPE`); names from `CN`. One person per address; at most
+  50. A no-reply address is kept as a name, without the address.
+- The invite's `UID` and `SEQUENCE` are kept (`invite_uid`, `invite_sequence`). Importing the
+  same `UID` again with an equal or higher `SEQUENCE` updates the time, duration, location and
+  people (people matched by email keep their id, role and thank-you) and recomputes the schedule
+  like a `PATCH` (200); a lower `SEQUENCE` is a 409 and changes nothing.
+- `METHOD:CANCEL` or `STATUS:CANCELLED` sets the outcome `cancelled`, which cancels every
+  scheduled follow-up; an update that is on again (or `PATCH` to `pending`) restores them.
+
+With `dry_run=true` the answer (200) is the interview that would be saved, with its planned
+follow-ups, and nothing is written. Anything unreadable is a 422 whose `loc` names the part of
+the invite at fault (`["body", "DTSTART"]`, `["body", "VEVENT"]`…)."""
+
+
+@router.post(
+    "/import-invite",
+    operation_id="import_invite",
+    status_code=201,
+    response_model=InterviewRead,
+    responses={
+        **problems(403, 409, 422),
+        200: {
+            "model": InterviewRead,
+            "description": "The interview imported before from the same invite, updated; or, "
+            "with `dry_run=true`, the interview that would be saved (nothing is written).",
+        },
+        201: {
+            "description": "A new interview from the invite, with its follow-ups.",
+            "headers": {
+                "Location": {
+                    "description": "The new interview.",
+                    "schema": {"type": "string"},
+                }
+            },
+        },
+        415: {
+            "model": Problem,
+            "description": "Send text/calendar, message/rfc822 or multipart/form-data.",
+            "content": {PROBLEM_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        },
+    },
+    summary="Record or update an interview from its calendar invite",
+    description=INVITE_DESCRIPTION,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/calendar": {
+                    "schema": {"type": "string"},
+                    "example": invites.EXAMPLE_INVITE,
+                },
+                "message/rfc822": {"schema": {"type": "string"}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                        "required": ["file"],
+                    }
+                },
+            },
+        }
+    },
+)
+async def import_invite(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    now: Now,
+    idempotency: IdempotencyDep,
+    htmx: HtmxDep,
+    dry_run: Annotated[
+        bool, Query(description="Answer with the interview that would be saved; write nothing.")
+    ] = False,
+) -> Response:
+    body, media = await _invite_body(request)
+    if not dry_run and (replay := await idempotency.replay()) is not None:
+        return replay
+    result = await invite_import.import_invite(
+        session, user=user, body=body, media_type=media, dry_run=dry_run, now=now
+    )
+    read = result.interview
+    if htmx.html:
+        return invite_page(request, result, body=body, media=media, tz=ZoneInfo(user.timezone))
+    if dry_run:
+        return json_response(read, headers={"Vary": VARY})
+    response = _one(read, status=201 if result.created else 200, location=result.created)
+    return await idempotency.remember(response, now)
 
 
 @router.get(

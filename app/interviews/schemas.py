@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, EmailStr, Field
 
@@ -24,6 +25,9 @@ from app.wire import (
 )
 
 MAX_PEOPLE = 50
+INVITE_UID_MAX = 500
+
+InviteUid = Annotated[str, Field(min_length=1, max_length=INVITE_UID_MAX)]
 
 
 class Outcome(StrEnum):
@@ -33,6 +37,7 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
     NO_RESPONSE = "no_response"
+    CANCELLED = "cancelled"
 
 
 class PersonIn(Input):
@@ -77,6 +82,15 @@ class InterviewCreate(Input):
         default=None, description="The day they said they would get back to you (your time zone)."
     )
     outcome: Outcome = Outcome.PENDING
+    invite_uid: InviteUid | None = Field(
+        default=None,
+        description="The `UID` of the calendar invite this interview comes from (as "
+        "`import-invite` answers it): a later import of the same invite updates this interview. "
+        "One interview per invite: an existing one is a 409.",
+    )
+    invite_sequence: Integer | None = Field(
+        default=None, ge=0, description="The invite's `SEQUENCE` (with `invite_uid`)."
+    )
 
 
 class InterviewUpdate(Input):
@@ -113,6 +127,10 @@ class InterviewRead(BaseModel):
     notes: str | None
     response_promised_by: date | None
     outcome: Outcome
+    invite_uid: str | None = Field(
+        description="The `UID` of the calendar invite it was imported from, if it was."
+    )
+    invite_sequence: int | None = Field(description="That invite's `SEQUENCE`.")
     followups: list[FollowupRead] = Field(description="Ordered by due_at, then id.")
     created_at: Instant
     updated_at: Instant

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import TypeVar
 
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
-from app.errors import Invalid, NotFound
+from app.errors import Conflict, Invalid, NotFound
 from app.followups import service as followups
+from app.followups.models import Followup
 from app.interviews import repository
 from app.interviews.models import Interview, Person
 from app.interviews.repository import Bundle
@@ -63,6 +67,8 @@ def to_read(bundle: Bundle, now: datetime) -> InterviewRead:
         notes=interview.notes,
         response_promised_by=interview.response_promised_by,
         outcome=Outcome(interview.outcome),
+        invite_uid=interview.invite_uid,
+        invite_sequence=interview.invite_sequence,
         followups=[followups.to_read(r, now) for r in sorted(rows, key=followups.sort_key)],
         created_at=interview.created_at,
         updated_at=interview.updated_at,
@@ -99,9 +105,8 @@ def _new_person(user: User, interview_id: uuid.UUID, index: int, data: PersonIn)
     )
 
 
-async def create(
-    session: AsyncSession, *, user: User, data: InterviewCreate, now: datetime
-) -> Bundle:
+def build(*, user: User, data: InterviewCreate, now: datetime) -> Bundle:
+    """The interview `data` describes with its people and planned follow-ups, not stored."""
     _check_people(data.people, set())
     interview = Interview(
         id=uuid.uuid4(),
@@ -113,8 +118,28 @@ async def create(
     interview.outcome = data.outcome.value
     people = [_new_person(user, interview.id, i, p) for i, p in enumerate(data.people)]
     rows = followups.sync_schedule(user=user, interview=interview, people=people, rows=[], now=now)
+    return interview, people, rows
+
+
+async def create(
+    session: AsyncSession, *, user: User, data: InterviewCreate, now: datetime
+) -> Bundle:
+    if data.invite_uid is not None and await repository.find_by_invite(
+        session, user.id, data.invite_uid
+    ):
+        raise Conflict(
+            "An interview from this calendar invite exists already: import the invite again "
+            "to update it."
+        )
+    interview, people, rows = build(user=user, data=data, now=now)
     session.add(interview)
-    await session.flush()  # the interview first: people and follow-ups point to it
+    try:
+        await session.flush()  # the interview first: people and follow-ups point to it
+    except IntegrityError:
+        if data.invite_uid is None:
+            raise
+        # The same invite imported twice at once: the unique index let one through.
+        raise Conflict("An interview from this calendar invite was just recorded.") from None
     session.add_all(people)
     await session.flush()
     session.add_all(rows)
@@ -153,9 +178,28 @@ async def update(
     patch: InterviewUpdate,
     if_match: str | None,
     now: datetime,
+    invite_sequence: int | None = None,
 ) -> Bundle:
+    """Apply a partial update and keep the schedule in step. `invite_sequence` is set by an
+    import of the interview's calendar invite."""
     interview, people, rows = await get_for_update(session, user=user, interview_id=interview_id)
     check_if_match(if_match, etag(to_read((interview, people, rows), now)))
+    return await _apply(
+        session, user, (interview, people, rows), patch, now, invite_sequence=invite_sequence
+    )
+
+
+async def _apply(
+    session: AsyncSession | None,
+    user: User,
+    bundle: Bundle,
+    patch: InterviewUpdate,
+    now: datetime,
+    *,
+    invite_sequence: int | None = None,
+) -> Bundle:
+    """The update itself; with no session, on rows that are never stored (a preview)."""
+    interview, people, rows = bundle
     fields = patch.model_fields_set
     previous_outcome = interview.outcome
     for name in _PLAIN_FIELDS:
@@ -167,14 +211,26 @@ async def update(
                 raise Invalid(["body", name], "is required and cannot be null")
             value = _DEFAULTS.get(name)
         setattr(interview, name, value.value if isinstance(value, Outcome) else value)
+    if invite_sequence is not None:
+        interview.invite_sequence = invite_sequence
     if "people" in fields:
-        people = await _replace_people(session, user, interview, people, patch.people or [])
+        kept, added, removed = _replace_people(user, interview, people, patch.people or [])
+        if session is not None:
+            session.add_all(added)
+            for person in removed:
+                await session.delete(person)
+            await session.flush()
+        people = kept
     interview.updated_at = now
-    for added in followups.sync_schedule(
+    rows = list(rows)
+    for new_row in followups.sync_schedule(
         user=user, interview=interview, people=people, rows=rows, now=now
     ):
-        session.add(added)
-        rows.append(added)
+        if session is not None:
+            session.add(new_row)
+        rows.append(new_row)
+    if session is None:
+        return interview, people, rows
     await session.flush()
     if interview.outcome != previous_outcome:
         await webhooks.emit(
@@ -187,16 +243,35 @@ async def update(
     return interview, people, rows
 
 
-async def _replace_people(
-    session: AsyncSession,
+async def preview_update(
+    *, user: User, bundle: Bundle, patch: InterviewUpdate, now: datetime
+) -> Bundle:
+    """What `update` would make of the interview, on copies: nothing stored changes."""
+    interview, people, rows = bundle
+    copies = (_copy(interview), [_copy(p) for p in people], [_copy(r) for r in rows])
+    return await _apply(None, user, copies, patch, now)
+
+
+_Row = TypeVar("_Row", Interview, Person, Followup)
+
+
+def _copy(row: _Row) -> _Row:
+    """A copy of a row's columns that no session knows: changing it stores nothing."""
+    columns = sa_inspect(type(row)).column_attrs
+    return type(row)(**{c.key: getattr(row, c.key) for c in columns})
+
+
+def _replace_people(
     user: User,
     interview: Interview,
     current: list[Person],
     wanted: list[PersonIn],
-) -> list[Person]:
+) -> tuple[list[Person], list[Person], list[Person]]:
+    """The people after the update (in order), those added and those removed."""
     by_id = {p.id: p for p in current}
     _check_people(wanted, set(by_id))
     kept: list[Person] = []
+    added: list[Person] = []
     for index, data in enumerate(wanted):
         if data.id is not None:
             person = by_id.pop(data.id)
@@ -204,12 +279,9 @@ async def _replace_people(
             person.title, person.role = data.title, data.role.value
         else:
             person = _new_person(user, interview.id, index, data)
-            session.add(person)
+            added.append(person)
         kept.append(person)
-    for removed in by_id.values():
-        await session.delete(removed)
-    await session.flush()
-    return kept
+    return kept, added, list(by_id.values())
 
 
 async def delete(

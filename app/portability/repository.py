@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,3 +45,15 @@ async def count_interviews(session: AsyncSession, user_id: uuid.UUID) -> int:
         )
         or 0
     )
+
+
+async def invite_uids_in(
+    session: AsyncSession, user_id: uuid.UUID, uids: Sequence[str]
+) -> set[str]:
+    """Which of these invite UIDs the user already has an interview from."""
+    found = await session.scalars(
+        select(Interview.invite_uid).where(
+            Interview.user_id == user_id, Interview.invite_uid.in_(list(set(uids)))
+        )
+    )
+    return {uid for uid in found if uid is not None}

@@ -10,7 +10,7 @@ from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
 from app.auth.schemas import Notifications, Policy, Templates
 from app.followups.schedule import Kind, Role, Status
-from app.interviews.schemas import MAX_PEOPLE, Outcome
+from app.interviews.schemas import MAX_PEOPLE, InviteUid, Outcome
 from app.wire import (
     Day,
     Input,
@@ -98,6 +98,10 @@ class ExportInterview(Input):
     notes: OptStr20000 = None
     response_promised_by: Day | None = None
     outcome: Outcome = Outcome.PENDING
+    invite_uid: InviteUid | None = Field(
+        default=None, description="The `UID` of the calendar invite it was imported from."
+    )
+    invite_sequence: Integer | None = Field(default=None, ge=0)
     created_at: Instant
     updated_at: Instant
     people: list[ExportPerson] = Field(

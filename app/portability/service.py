@@ -74,6 +74,8 @@ def _export_interview(interview: Interview, people: list[Person], rows: list[Fol
         notes=interview.notes,
         response_promised_by=interview.response_promised_by,
         outcome=Outcome(interview.outcome),
+        invite_uid=interview.invite_uid,
+        invite_sequence=interview.invite_sequence,
         created_at=interview.created_at,
         updated_at=interview.updated_at,
         people=[
@@ -178,6 +180,32 @@ def _interview_problems(index: int, interview: ExportInterview) -> list[tuple[Lo
     return problems
 
 
+async def _check_invites_are_new(
+    session: AsyncSession, user: User, document: ExportDocument
+) -> None:
+    """One interview per calendar invite: an invite the account (or the document) already
+    has an interview from would make two, and a later import of it could update only one."""
+    uids = [i.invite_uid for i in document.interviews if i.invite_uid is not None]
+    if not uids:
+        return
+    taken = await repository.invite_uids_in(session, user.id, uids)
+    problems: list[tuple[Loc, str]] = []
+    seen: set[str] = set()
+    for index, interview in enumerate(document.interviews):
+        uid = interview.invite_uid
+        if uid is None:
+            continue
+        if uid in taken:
+            message = "this account already has an interview from this invite"
+            problems.append((["body", "interviews", index, "invite_uid"], message))
+        elif uid in seen:
+            message = "another interview of the document comes from this invite"
+            problems.append((["body", "interviews", index, "invite_uid"], message))
+        seen.add(uid)
+    if problems:
+        raise DocumentInvalid(problems)
+
+
 def check_document(document: ExportDocument) -> None:
     """Every problem the document has, at once, before anything is written."""
     problems: list[tuple[Loc, str]] = []
@@ -264,6 +292,7 @@ async def import_document(
     """Add the document's interviews as new ones, exactly as stored (nothing is re-planned);
     apply its profile when asked, or by default when the account has no interviews yet."""
     check_document(document)
+    await _check_invites_are_new(session, user, document)
     existing = await repository.count_interviews(session, user.id)
     applied = document.profile is not None and (
         apply_profile if apply_profile is not None else existing == 0
