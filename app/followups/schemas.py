@@ -12,6 +12,19 @@ from app.followups.schedule import DueState, Kind, Status
 from app.wire import Body, Input, Instant, NotNull, OptStr200, Str300
 
 
+class CancelReason(StrEnum):
+    OUTCOME = "outcome"
+    REPLIED = "replied"
+    REMOVED = "removed"
+    USER = "user"
+
+
+class SentVia(StrEnum):
+    USER = "user"
+    MAILBOX = "mailbox"
+    APP = "app"
+
+
 class FollowupRead(BaseModel):
     id: uuid.UUID
     interview_id: uuid.UUID
@@ -35,6 +48,26 @@ class FollowupRead(BaseModel):
     )
     snoozed: bool = Field(
         description="The times were moved by hand: the schedule no longer recomputes them."
+    )
+    cancel_reason: CancelReason | None = Field(
+        default=None,
+        description="Why it was cancelled (null unless `cancelled`): an `outcome`, the person "
+        "`replied`, the person was `removed` from the interview, or the `user`.",
+    )
+    sent_via: SentVia | None = Field(
+        default=None,
+        description="How it went out (null unless `sent`): marked by the `user`, seen in the "
+        "user's `mailbox`, or sent by the `app` through the mailbox.",
+    )
+    sending: bool = Field(
+        default=False,
+        description="A send through the mailbox was asked for (POST …/send) and the worker "
+        "has not finished it yet.",
+    )
+    send_error: str | None = Field(
+        default=None,
+        description="Why the last send through the mailbox was refused, in a sentence; "
+        "cleared by a new send.",
     )
 
 

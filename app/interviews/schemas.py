@@ -98,6 +98,16 @@ class InterviewUpdate(Input):
     outcome: Outcome | None = None
 
 
+class LastReply(BaseModel):
+    """The latest reply the mailbox saw from a person of the interview."""
+
+    person_id: uuid.UUID | None = Field(
+        description="Who replied (null when they have since left the interview's people)."
+    )
+    received_at: Instant
+    subject: str | None
+
+
 class InterviewRead(BaseModel):
     id: uuid.UUID
     company: str
@@ -114,5 +124,8 @@ class InterviewRead(BaseModel):
     response_promised_by: date | None
     outcome: Outcome
     followups: list[FollowupRead] = Field(description="Ordered by due_at, then id.")
+    last_reply: LastReply | None = Field(
+        default=None, description="The latest reply the user's mailbox saw (null: none yet)."
+    )
     created_at: Instant
     updated_at: Instant

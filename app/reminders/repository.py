@@ -97,10 +97,18 @@ async def insert_ignoring_duplicate(session: AsyncSession, values: dict[str, Any
 
 
 async def claim(
-    session: AsyncSession, *, now: datetime, claimed_until: datetime, limit: int
+    session: AsyncSession,
+    *,
+    now: datetime,
+    claimed_until: datetime,
+    limit: int,
+    kinds: tuple[str, ...] | None = None,
 ) -> list[Outbox]:
-    """Lock up to `limit` due rows (skipping rows other workers hold) and mark them sending."""
-    ids = await queue.claim_ids(session, Outbox, now=now, claimed_until=claimed_until, limit=limit)
+    """Lock up to `limit` due rows (skipping rows other workers hold) and mark them sending;
+    only rows of these `kinds` when given."""
+    ids = await queue.claim_ids(
+        session, Outbox, now=now, claimed_until=claimed_until, limit=limit, kinds=kinds
+    )
     if not ids:
         return []
     rows = await session.scalars(

@@ -26,6 +26,7 @@ from app import clock as app_clock
 from app import outbound, retention
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker, sqlite_file
+from app.mailbox import send as mailbox_send
 from app.reminders import mail, repository, service
 from app.reminders.models import Outbox
 from app.webhooks import addresses, deliver
@@ -131,8 +132,10 @@ class Worker:
         return result
 
     async def _deliver_mail(self, now: datetime | None, result: RoundResult) -> None:
-        # Without SMTP (email off) mail stays in the outbox; webhooks are still delivered.
-        while not self.stopping and self.config is not None:
+        # Without SMTP (email off) the instance's mail stays in the outbox; sends through the
+        # users' own mailboxes go out all the same, and webhooks are still delivered.
+        kinds = None if self.config is not None else (mailbox_send.KIND,)
+        while not self.stopping:
             at = now or self.clock()
             async with self.sessionmaker.begin() as session:
                 rows = await repository.claim(
@@ -140,6 +143,7 @@ class Worker:
                     now=at,
                     claimed_until=at + outbound.claim_for(self.deadline),
                     limit=BATCH,
+                    kinds=kinds,
                 )
             if not rows:
                 break
@@ -196,6 +200,8 @@ class Worker:
     async def _send_one(
         self, row: Outbox, now: datetime
     ) -> tuple[str, str | None, dict[str, object]]:
+        if row.kind == mailbox_send.KIND:
+            return await self._send_through_mailbox(row, now)
         assert self.config is not None  # only claimed when email is on
         try:
             await self.sender(self.config, await self._message(row, now), self.in_flight)
@@ -218,6 +224,60 @@ class Worker:
                 "last_error": None,
             },
         )
+
+    async def _send_through_mailbox(
+        self, row: Outbox, now: datetime
+    ) -> tuple[str, str | None, dict[str, object]]:
+        """A draft the user asked to send (POST …/send), through their own SMTP; then the
+        follow-up is sent and a copy goes to their sent folder. A refusal, or the last try,
+        leaves the follow-up scheduled with `send_error`."""
+        async with self.sessionmaker.begin() as session:
+            ready = await mailbox_send.prepare(
+                session, settings=self.settings, user_id=row.user_id, payload=row.payload, now=now
+            )
+        if isinstance(ready, mailbox_send.Dropped):
+            return "failed", ready.reason, _failed(ValueError(ready.reason))
+        try:
+            await mailbox_send.check_host(self.settings, ready.config)
+            await self.sender(ready.config, ready.message, self.in_flight)
+        except (mail.PermanentMailError, addresses.Refused) as error:
+            return await self._send_refused(row, ready, error)
+        except mail.InterruptedMailError as error:
+            return "pending", str(error), _pending(error, due_at=now)
+        except (mail.TransientMailError, OSError, TimeoutError) as error:
+            if row.attempts >= mailbox_send.MAX_ATTEMPTS:
+                return await self._send_refused(row, ready, error, tries=row.attempts)
+            return "pending", str(error), _pending(error, due_at=now + backoff(row.attempts))
+        # It went out: recorded at once, with the outbox row, so no retry sends it again.
+        values: dict[str, object] = {
+            "status": repository.SENT,
+            "claimed_until": None,
+            "sent_at": now,
+            "last_error": None,
+        }
+        async with self.sessionmaker.begin() as session:
+            await mailbox_send.sent(session, ready=ready, now=now)
+            await repository.mark(session, row.id, **values)
+        await mailbox_send.append_copy(ready, now=now, deadline=self.deadline)
+        return "sent", None, values
+
+    async def _send_refused(
+        self, row: Outbox, ready: mailbox_send.Ready, error: Exception, *, tries: int = 0
+    ) -> tuple[str, str | None, dict[str, object]]:
+        if isinstance(error, addresses.Refused):
+            sentence = f"Not sent: the mail server's address is not allowed ({error})."
+        elif tries:
+            sentence = (
+                f"Not sent: your mail server could not be reached after {tries} tries "
+                f"({str(error).strip().rstrip('.')})."
+            )
+        else:
+            sentence = mailbox_send.refusal_sentence(error)
+        async with self.sessionmaker.begin() as session:
+            await mailbox_send.refused(
+                session, user_id=ready.user_id, followup_id=ready.followup_id, sentence=sentence
+            )
+        return "failed", str(error), _failed(error)
 
     async def run_forever(self, interval: float) -> None:
         """Round after round until stopped: mail (with enqueueing), webhooks and pruning each
