@@ -28,7 +28,9 @@ from app.followups import service as followups
 from app.followups.models import Followup
 from app.followups.schedule import Status
 from app.interviews import repository as interviews
+from app.mailbox import repository as mailboxes
 from app.mailbox import secrets, smtp
+from app.mailbox import service as mailbox_service
 from app.mailbox.models import Mailbox
 from app.reminders import mail
 from app.reminders import repository as outbox
@@ -41,11 +43,6 @@ KIND = "mailbox_send"
 # A send the user is waiting for: a few tries over minutes (30 s, 1, 2, 4, 8 min), not the
 # day of retries a digest gets; then the card says why it did not go.
 MAX_ATTEMPTS = 6
-
-
-async def mailbox_of(session: AsyncSession, user_id: uuid.UUID) -> Mailbox | None:
-    # A local copy of app/mailbox/repository.get until that lands (branch mbapi).
-    return await session.scalar(select(Mailbox).where(Mailbox.user_id == user_id))
 
 
 def can_send(mailbox: Mailbox | None) -> bool:
@@ -102,7 +99,7 @@ async def request_send(
             ["recipient_email"],
             "the follow-up has no recipient email; add the person's email to the interview",
         )
-    mailbox = await mailbox_of(session, user.id)
+    mailbox = await mailboxes.get(session, user.id)
     if mailbox is None or not mailbox.send:
         raise Conflict(
             "No mailbox is set to send: connect your mailbox in Settings and turn on sending."
@@ -209,7 +206,7 @@ async def prepare(
         return Dropped("the follow-up no longer exists")
     if row.status != Status.SCHEDULED:
         return await _drop(session, row, f"the follow-up is {row.status} now", send_error=None)
-    mailbox = await mailbox_of(session, user_id)
+    mailbox = await mailboxes.get(session, user_id)
     user = await accounts.user_by_id(session, user_id)
     if mailbox is None or not mailbox.send or user is None:
         return await _drop(
@@ -219,7 +216,7 @@ async def prepare(
             send_error="Not sent: your mailbox is no longer set to send.",
         )
     try:
-        password = secrets.open_sealed(settings.secret, user_id, mailbox.password_sealed)
+        password = mailbox_service.password_of(settings, mailbox)
         config = smtp.config_for(
             mailbox,
             password,
