@@ -30,6 +30,7 @@ FILLED = [
     "instance_settings",
     "interviews",
     "invites",
+    "mailboxes",
     "outbox",
     "password_resets",
     "people",
@@ -102,7 +103,8 @@ def _ok(response: httpx.Response, status: int = 200) -> Any:
 async def _fill(url: str) -> None:
     """A small instance in use, made through the API: an admin and a member who joined by
     invite, tokens and web sessions, interviews with people and follow-ups scheduled, sent,
-    skipped, snoozed and cancelled, a webhook with deliveries, a password reset in the outbox,
+    skipped, snoozed and cancelled, a webhook with deliveries, a mailbox, a password reset in the
+    outbox,
     an idempotent create, a shared template and the group settings."""
     app = create_app(make_settings(url))
     try:
@@ -175,6 +177,14 @@ async def _fill(url: str) -> None:
             )
 
             _ok(await client.patch("/api/v1/me", json={"board_sharing": "counts"}, headers=dana))
+            mailbox = {
+                "address": "dana@example.com",
+                "username": "dana@example.com",
+                "password": "app password",
+                "imap": {"host": "93.184.215.14", "port": 993, "security": "tls"},
+                "smtp": {"host": "93.184.215.14", "port": 587, "security": "starttls"},
+            }
+            _ok(await client.put("/api/v1/me/mailbox", json=mailbox, headers=dana), 201)
             _ok(
                 await client.post(
                     "/api/v1/auth/password-reset", json={"email": "dana@example.com"}

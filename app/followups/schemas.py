@@ -50,24 +50,22 @@ class FollowupRead(BaseModel):
         description="The times were moved by hand: the schedule no longer recomputes them."
     )
     cancel_reason: CancelReason | None = Field(
-        default=None,
-        description="Why it was cancelled (null unless `cancelled`): an `outcome`, the person "
-        "`replied`, the person was `removed` from the interview, or the `user`.",
+        description="Why it was cancelled (null unless `cancelled`): `outcome` (the "
+        "interview's outcome; a return to `pending` restores it), `replied` (the mailbox saw "
+        "a reply), `removed` (its person left the interview) or `user`."
     )
     sent_via: SentVia | None = Field(
-        default=None,
-        description="How it went out (null unless `sent`): marked by the `user`, seen in the "
-        "user's `mailbox`, or sent by the `app` through the mailbox.",
+        description="How it went out (null unless `sent`): `user` (marked by hand), "
+        "`mailbox` (seen in your sent folder) or `app` (sent through your mailbox)."
+    )
+    send_error: str | None = Field(
+        description="Why the last send through your mailbox was refused; null once it goes "
+        "out or when it was never sent that way."
     )
     sending: bool = Field(
         default=False,
-        description="A send through the mailbox was asked for (POST …/send) and the worker "
+        description="A send through your mailbox was asked for (POST …/send) and the worker "
         "has not finished it yet.",
-    )
-    send_error: str | None = Field(
-        default=None,
-        description="Why the last send through the mailbox was refused, in a sentence; "
-        "cleared by a new send.",
     )
 
 

@@ -101,11 +101,11 @@ class InterviewUpdate(Input):
 class LastReply(BaseModel):
     """The latest reply the mailbox saw from a person of the interview."""
 
-    person_id: uuid.UUID | None = Field(
-        description="Who replied (null when they have since left the interview's people)."
+    person_id: uuid.UUID = Field(
+        description="Who replied (they may since have left the interview's people)."
     )
     received_at: Instant
-    subject: str | None
+    subject: str
 
 
 class InterviewRead(BaseModel):
@@ -123,9 +123,10 @@ class InterviewRead(BaseModel):
     notes: str | None
     response_promised_by: date | None
     outcome: Outcome
-    followups: list[FollowupRead] = Field(description="Ordered by due_at, then id.")
     last_reply: LastReply | None = Field(
-        default=None, description="The latest reply the user's mailbox saw (null: none yet)."
+        description="The latest reply your mailbox saw from one of the people, after the "
+        "interview; null when none (or no mailbox is connected)."
     )
+    followups: list[FollowupRead] = Field(description="Ordered by due_at, then id.")
     created_at: Instant
     updated_at: Instant

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -65,22 +64,20 @@ def to_read(bundle: Bundle, now: datetime) -> InterviewRead:
         notes=interview.notes,
         response_promised_by=interview.response_promised_by,
         outcome=Outcome(interview.outcome),
+        last_reply=last_reply_of(interview),
         followups=[followups.to_read(r, now) for r in sorted(rows, key=followups.sort_key)],
-        last_reply=_last_reply(interview, people),
         created_at=interview.created_at,
         updated_at=interview.updated_at,
     )
 
 
-def _last_reply(interview: Interview, people: Sequence[Person]) -> LastReply | None:
-    if interview.last_reply_at is None:
+def last_reply_of(interview: Interview) -> LastReply | None:
+    if interview.last_reply_person_id is None or interview.last_reply_at is None:
         return None
-    known = {p.id for p in people}
-    person_id = interview.last_reply_person_id
     return LastReply(
-        person_id=person_id if person_id in known else None,
+        person_id=interview.last_reply_person_id,
         received_at=interview.last_reply_at,
-        subject=interview.last_reply_subject,
+        subject=interview.last_reply_subject or "",
     )
 
 
