@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import ssl
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,8 +29,8 @@ from app.followups import service as followups
 from app.followups.models import Followup
 from app.followups.schedule import Status
 from app.interviews import repository as interviews
+from app.mailbox import imap, secrets, smtp
 from app.mailbox import repository as mailboxes
-from app.mailbox import secrets, smtp
 from app.mailbox import service as mailbox_service
 from app.mailbox.models import Mailbox
 from app.reminders import mail
@@ -235,15 +236,15 @@ async def prepare(
     return Ready(user_id, followup_id, message_id, config, message, mailbox, password)
 
 
-async def check_host(settings: Settings, config: mail.MailConfig) -> None:
-    """The SMTP host may be reached (FOLLOWUP_MAIL_ALLOW, checked again at each send);
-    raises addresses.Refused, or OSError when it does not resolve."""
-    host = config.host.lower().rstrip(".")
+async def check_host(settings: Settings, host: str, port: int) -> None:
+    """The mail server may be reached (FOLLOWUP_MAIL_ALLOW, checked again at each
+    connection); raises addresses.Refused, or OSError when it does not resolve."""
+    host = host.lower().rstrip(".")
     try:
         literal: addresses.IPAddress | None = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         literal = addresses.ipv4_literal(host)
-    target = addresses.Target("smtp", host, config.port, "/", literal)
+    target = addresses.Target("smtp", host, port, "/", literal)
     await addresses.checked_addresses(target, addresses.parse_allow(settings.mail_allow))
 
 
@@ -291,7 +292,29 @@ def log_event(event: str, ready: Ready | None = None, **fields: Any) -> None:
     log.info(json.dumps({"event": event, **ids, **fields}))
 
 
-async def append_copy(ready: Ready, *, now: datetime, deadline: float) -> None:
-    """A copy in the sent folder, as a mail client keeps one. The message went out whatever
-    happens here: a failure is logged, never retried through SMTP."""
-    log_event("sent_copy_skipped", ready, reason="IMAP APPEND not available yet")
+async def append_copy(
+    settings: Settings,
+    ready: Ready,
+    *,
+    now: datetime,
+    deadline: float,
+    tls_context: ssl.SSLContext | None = None,
+) -> bool:
+    """A copy in the sent folder (named, else the one marked \\Sent), as a mail client keeps
+    one. The message went out whatever happens here: a failure is logged, and the SMTP send
+    is never retried for it. True when the copy is there."""
+    mailbox = ready.mailbox
+    try:
+        await check_host(settings, mailbox.imap_host, mailbox.imap_port)
+        login = mailbox_service.imap_login(mailbox, ready.password)
+        async with imap.open_imap(login, deadline=deadline, tls_context=tls_context) as session:
+            folder = mailbox.sent_folder or await session.special_folder("\\Sent")
+            if folder is None:
+                log_event("sent_copy_failed", ready, error="the mailbox has no sent folder")
+                return False
+            await session.append(folder, ready.message.as_bytes(), flags=("\\Seen",), when=now)
+    except (imap.ImapError, addresses.Refused, OSError, TimeoutError) as error:
+        log_event("sent_copy_failed", ready, error=str(error))
+        return False
+    log_event("sent_copy_appended", ready)
+    return True

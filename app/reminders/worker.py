@@ -11,6 +11,7 @@ import logging
 import os
 import random
 import signal
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -91,6 +92,8 @@ class Worker:
         self.sender = sender
         self.clock = clock
         self.deadline = settings.outbound_timeout_seconds
+        # The users' IMAP servers' certificates are checked against this (tests: their own).
+        self.imap_tls: ssl.SSLContext | None = None
         self.in_flight = outbound.InFlight()
         self.webhooks = deliver.Deliverer(
             sessionmaker,
@@ -238,7 +241,7 @@ class Worker:
         if isinstance(ready, mailbox_send.Dropped):
             return "failed", ready.reason, _failed(ValueError(ready.reason))
         try:
-            await mailbox_send.check_host(self.settings, ready.config)
+            await mailbox_send.check_host(self.settings, ready.config.host, ready.config.port)
             await self.sender(ready.config, ready.message, self.in_flight)
         except (mail.PermanentMailError, addresses.Refused) as error:
             return await self._send_refused(row, ready, error)
@@ -258,7 +261,9 @@ class Worker:
         async with self.sessionmaker.begin() as session:
             await mailbox_send.sent(session, ready=ready, now=now)
             await repository.mark(session, row.id, **values)
-        await mailbox_send.append_copy(ready, now=now, deadline=self.deadline)
+        await mailbox_send.append_copy(
+            self.settings, ready, now=now, deadline=self.deadline, tls_context=self.imap_tls
+        )
         return "sent", None, values
 
     async def _send_refused(

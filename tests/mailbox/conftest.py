@@ -23,26 +23,29 @@ from tests.reminders.conftest import SmtpServer
 SMTP_USER, SMTP_PASSWORD = "jane@example.org", "app-password"
 
 
-def _authenticator(
-    server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
-) -> AuthResult:
-    ok = (
-        isinstance(auth_data, LoginPassword)
-        and auth_data.login.decode() == SMTP_USER
-        and auth_data.password.decode() == SMTP_PASSWORD
-    )
-    return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535
-
-
 class AuthSmtpServer(SmtpServer):
-    """The suite's recording aiosmtpd, asking for a login like a real provider."""
+    """The suite's recording aiosmtpd, asking for a login like a real provider; `logins`
+    holds the user names and passwords it accepts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.logins = {SMTP_USER: SMTP_PASSWORD}
+
+    def _authenticator(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and self.logins.get(auth_data.login.decode()) == auth_data.password.decode()
+        )
+        return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535
 
     def start(self) -> None:
         self.controller = Controller(
             self.handler,
             hostname="127.0.0.1",
             port=self.port,
-            authenticator=_authenticator,
+            authenticator=self._authenticator,
             auth_require_tls=False,
         )
         self.controller.start()
