@@ -6,6 +6,7 @@ and retries, exactly once with two workers."""
 from __future__ import annotations
 
 import asyncio
+import email
 import uuid
 from datetime import timedelta
 from email.header import decode_header, make_header
@@ -26,6 +27,7 @@ from app.reminders.models import Outbox
 from app.reminders.worker import Worker
 from tests.conftest import POSTGRES, create_interview, user_headers
 from tests.mailbox.conftest import SMTP_USER, AuthSmtpServer, add_mailbox, worker_settings
+from tests.mailbox.dovecot import Dovecot, MailUser
 
 ONLY_ANN = [{"name": "Ann Lee", "email": "ann@example.com", "role": "interviewer"}]
 
@@ -416,6 +418,83 @@ async def test_a_mail_server_on_a_refused_address_is_never_contacted(
     assert mailbox_smtp.handler.received == []
     after = await _get(client, jane_sends, thank_you["id"])
     assert "not allowed" in after["send_error"]
+
+
+async def _dovecot_mailbox(
+    app: Any, email: str, smtp: AuthSmtpServer, dovecot: Dovecot, **kw: Any
+) -> MailUser:
+    """A dovecot account as the user's mailbox; the SMTP server takes the same login."""
+    user = dovecot.add_user()
+    smtp.logins[user.username] = user.password
+    await add_mailbox(
+        app,
+        email,
+        smtp_port=smtp.port,
+        imap_port=dovecot.port,
+        address=user.address,
+        username=user.username,
+        password=user.password,
+        **kw,
+    )
+    return user
+
+
+def _sent_copies(dovecot: Dovecot, user: MailUser, folder: str = "Sent") -> list[Message]:
+    with dovecot.imap(user) as connection:
+        connection.select(f'"{folder}"', readonly=True)
+        status, data = connection.uid("FETCH", "1:*", "(FLAGS BODY.PEEK[])")
+        assert status == "OK"
+        found = []
+        for part in data:
+            if isinstance(part, tuple):
+                copy = email.message_from_bytes(part[1])
+                copy["X-Test-Flags"] = part[0].decode()
+                found.append(copy)
+        return found
+
+
+async def test_a_copy_of_what_went_out_is_appended_to_the_sent_folder(
+    client: httpx.AsyncClient,
+    app: Any,
+    jane: dict[str, str],
+    mailbox_smtp: AuthSmtpServer,
+    mailbox_worker: Worker,
+    dovecot: Dovecot,
+) -> None:
+    user = await _dovecot_mailbox(app, "jane@example.com", mailbox_smtp, dovecot)
+    thank_you = await _thank_you(client, jane)
+    await _send(client, jane, thank_you["id"])
+    await mailbox_worker.run_once()
+
+    [received] = mailbox_smtp.handler.received
+    assert received.message["From"] == f"Jane Doe <{user.address}>"
+    [copy] = _sent_copies(dovecot, user)
+    assert copy["Message-ID"] == received.message["Message-ID"]
+    assert copy["Message-ID"] == await _message_id(app, thank_you["id"])
+    assert "\\Seen" in copy["X-Test-Flags"]
+    assert (await _get(client, jane, thank_you["id"]))["sent_via"] == "app"
+
+
+async def test_a_copy_that_cannot_be_appended_does_not_unsend_or_resend(
+    client: httpx.AsyncClient,
+    app: Any,
+    jane: dict[str, str],
+    mailbox_smtp: AuthSmtpServer,
+    mailbox_worker: Worker,
+    dovecot: Dovecot,
+) -> None:
+    await _dovecot_mailbox(
+        app, "jane@example.com", mailbox_smtp, dovecot, sent_folder="No such folder"
+    )
+    thank_you = await _thank_you(client, jane)
+    await _send(client, jane, thank_you["id"])
+    await mailbox_worker.run_once()
+    app_clock.clock.advance(timedelta(hours=1))
+    await mailbox_worker.run_once()
+    assert len(mailbox_smtp.handler.received) == 1
+    after = await _get(client, jane, thank_you["id"])
+    assert after["status"] == "sent" and after["send_error"] is None
+    assert [row.status for row in await _outbox(app)] == ["sent"]
 
 
 @pytest.mark.skipif(not POSTGRES, reason="SKIP LOCKED needs Postgres")
