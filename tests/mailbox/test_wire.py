@@ -61,7 +61,7 @@ async def test_a_person_who_leaves_takes_their_thank_you_with_reason_removed(
     client: httpx.AsyncClient, jane: dict[str, str]
 ) -> None:
     interview = await create_interview(client, jane)
-    ann, bob = interview["people"]
+    _ann, bob = interview["people"]
     without_ann = [{k: bob[k] for k in ("id", "name", "email", "role")}]
     changed = await patch_interview(client, jane, interview["id"], people=without_ann)
     (thank_you,) = [f for f in by_kind(changed, "thank_you") if f["recipient_name"] == "Ann Lee"]
