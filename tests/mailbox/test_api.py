@@ -534,3 +534,136 @@ async def test_the_password_is_never_exported(
     assert exported.status_code == 200
     assert PASSWORD not in exported.text
     assert "mailbox" not in exported.json()
+
+
+# --- the test, against the real dovecot -----------------------------------------------------
+
+
+@pytest.fixture
+def smtp_for(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """SMTP servers on loopback taking the given account."""
+    controllers: list[Controller] = []
+
+    def start(username: str, password: str) -> int:
+        port = free_port()
+        controller = Controller(
+            Handler(),
+            hostname="127.0.0.1",
+            port=port,
+            authenticator=Accounts({username: password}),
+            auth_require_tls=False,
+        )
+        controller.start()
+        controllers.append(controller)
+        return port
+
+    yield start
+    for controller in controllers:
+        controller.stop()
+
+
+def dovecot_body(user: Any, smtp_port: int, **overrides: Any) -> dict[str, Any]:
+    data = body(
+        address="jane@example.com",
+        username=user.username,
+        password=user.password,
+        imap={"host": "127.0.0.1", "port": user.server.port, "security": "none"},
+        smtp={"host": "127.0.0.1", "port": smtp_port, "security": "none"},
+    )
+    data.update(overrides)
+    return data
+
+
+async def test_the_test_passes_against_dovecot_and_records_ok(
+    client: httpx.AsyncClient, jane: dict[str, str], mail_user: Any, smtp_for: Any
+) -> None:
+    smtp_port = smtp_for(mail_user.username, mail_user.password)
+    saved = await client.put(URL, json=dovecot_body(mail_user, smtp_port), headers=jane)
+    assert saved.status_code == 201, saved.text
+    result = await client.post(URL + "/test", headers=jane)
+    assert result.status_code == 200
+    assert result.json() == {
+        "imap": {"ok": True, "error": None},
+        "smtp": {"ok": True, "error": None},
+    }
+    read = (await client.get(URL, headers=jane)).json()
+    assert read["status"] == "ok"
+    assert read["last_error"] is None
+    assert read["last_checked_at"] == read["last_checked_at"].replace("+00:00", "Z")
+    # Over STARTTLS the dovecot certificate is not trusted: said in a sentence.
+    imap = {"host": "127.0.0.1", "port": mail_user.server.port, "security": "starttls"}
+    await client.put(URL, json=dovecot_body(mail_user, smtp_port, imap=imap), headers=jane)
+    failed = (await client.post(URL + "/test", headers=jane)).json()
+    assert failed["imap"]["ok"] is False and failed["smtp"]["ok"] is True
+    assert failed["imap"]["error"].endswith(".")
+
+
+async def test_a_wrong_password_fails_the_imap_side_in_plain_words(
+    client: httpx.AsyncClient, jane: dict[str, str], mail_user: Any, smtp_for: Any
+) -> None:
+    smtp_port = smtp_for(mail_user.username, mail_user.password)
+    wrong = dovecot_body(mail_user, smtp_port, password="not-it")
+    assert (await client.put(URL, json=wrong, headers=jane)).status_code == 201
+    result = (await client.post(URL + "/test", headers=jane)).json()
+    assert result["imap"]["ok"] is False
+    assert "password" in result["imap"]["error"]
+    assert result["smtp"]["error"] == "The SMTP server refused the user name or password."
+    read = (await client.get(URL, headers=jane)).json()
+    assert read["status"] == "error"
+    assert "IMAP: " in read["last_error"] and "SMTP: " in read["last_error"]
+    assert "not-it" not in read["last_error"]
+
+
+async def test_starttls_not_offered_by_the_imap_server_is_said(
+    make_app: Any, mail_user: Any, smtp_for: Any
+) -> None:
+    from tests.mailbox.dovecot import BARE_HOST
+
+    async with client_of(make_app(mail_allow="127.0.0.0/8")) as client:
+        headers = await user_headers(client)
+        smtp_port = smtp_for(mail_user.username, mail_user.password)
+        imap = {"host": BARE_HOST, "port": mail_user.server.bare_port, "security": "starttls"}
+        saved = await client.put(
+            URL, json=dovecot_body(mail_user, smtp_port, imap=imap), headers=headers
+        )
+        assert saved.status_code == 201, saved.text
+        result = (await client.post(URL + "/test", headers=headers)).json()
+        assert result["imap"]["ok"] is False
+        assert "STARTTLS" in result["imap"]["error"]
+
+
+async def test_a_named_folder_that_does_not_exist_is_said(
+    client: httpx.AsyncClient, jane: dict[str, str], mail_user: Any, smtp_for: Any
+) -> None:
+    smtp_port = smtp_for(mail_user.username, mail_user.password)
+    named = dovecot_body(mail_user, smtp_port, sent_folder="Gesendet")
+    assert (await client.put(URL, json=named, headers=jane)).status_code == 201
+    result = (await client.post(URL + "/test", headers=jane)).json()
+    assert result["imap"]["ok"] is False
+    assert "Gesendet" in result["imap"]["error"]
+    existing = dovecot_body(mail_user, smtp_port, sent_folder="Sent")
+    await client.put(URL, json=existing, headers=jane)
+    assert (await client.post(URL + "/test", headers=jane)).json()["imap"]["ok"] is True
+
+
+async def test_no_sent_folder_found_is_said(
+    client: httpx.AsyncClient,
+    jane: dict[str, str],
+    mail_user: Any,
+    smtp_for: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.mailbox import imap
+
+    async def none_marked(self: Any, flag: str = "\\Sent") -> None:
+        return None
+
+    monkeypatch.setattr(imap.ImapSession, "special_folder", none_marked)
+    smtp_port = smtp_for(mail_user.username, mail_user.password)
+    assert (
+        await client.put(URL, json=dovecot_body(mail_user, smtp_port), headers=jane)
+    ).status_code == 201
+    result = (await client.post(URL + "/test", headers=jane)).json()
+    assert result["imap"]["ok"] is False
+    assert "found no sent folder" in result["imap"]["error"]
+    assert "Sent folder" in result["imap"]["error"]
