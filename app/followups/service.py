@@ -164,8 +164,8 @@ def sync_schedule(
                 updated_at=now,
             )
             added.append(row)
-        elif row.status in (Status.SENT, Status.SKIPPED):
-            continue
+        elif row.status in (Status.SENT, Status.SKIPPED) or row.cancel_reason == "replied":
+            continue  # a check-in a reply made needless stays cancelled
         elif row.status == Status.CANCELLED and not row.cancelled_by_outcome:
             row.status = Status.SCHEDULED.value  # planned again, e.g. a person came back
         row.person_id = uuid.UUID(plan.person_key) if plan.person_key else None
