@@ -38,7 +38,7 @@ class Headers(Protocol):
     @property
     def message_id(self) -> str | None: ...
     @property
-    def in_reply_to(self) -> str | None: ...
+    def in_reply_to(self) -> Sequence[str] | str | None: ...
     @property
     def references(self) -> Sequence[str] | str | None: ...
     @property
@@ -111,9 +111,9 @@ def normalise_message_id(value: str | None) -> str | None:
 def referenced_ids(headers: Headers) -> list[str]:
     """Every Message-ID the message answers: In-Reply-To, then References."""
     found: list[str] = []
-    values: list[str] = [headers.in_reply_to or ""]
-    refs = headers.references
-    values.extend([refs] if isinstance(refs, str) else list(refs or ()))
+    values: list[str] = []
+    for header in (headers.in_reply_to, headers.references):
+        values.extend([header] if isinstance(header, str) else list(header or ()))
     for value in values:
         ids = _ANGLE_ID.findall(value) or ([value.strip()] if value.strip() else [])
         for one in ids:

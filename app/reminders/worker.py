@@ -1,6 +1,7 @@
-"""The worker: enqueue what is due, then claim outbox rows and deliver them over SMTP, and
-webhook deliveries over HTTP (app/webhooks/deliver.py) — in two loops side by side, so a
-slow receiver never holds up mail, nor a slow mail server webhooks."""
+"""The worker: enqueue what is due, then claim outbox rows and deliver them over SMTP, webhook
+deliveries over HTTP (app/webhooks/deliver.py), and watch the users' mailboxes over IMAP
+(app/mailbox/watch.py) — in loops side by side, so a slow receiver never holds up mail, nor
+a slow mail server webhooks or a silent mailbox either."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import logging
 import os
 import random
 import signal
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ from app import clock as app_clock
 from app import outbound, retention
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker, sqlite_file
+from app.mailbox import watch as mailbox_watch
 from app.reminders import mail, repository, service
 from app.reminders.models import Outbox
 from app.webhooks import addresses, deliver
@@ -59,6 +62,7 @@ class RoundResult:
     failed: int = 0
     statuses: list[str] = field(default_factory=list)
     webhooks: deliver.DeliveryRound = field(default_factory=deliver.DeliveryRound)
+    watch: mailbox_watch.WatchRound = field(default_factory=mailbox_watch.WatchRound)
 
 
 def message_for(config: mail.MailConfig, payload: dict[str, Any]) -> EmailMessage:
@@ -83,6 +87,7 @@ class Worker:
         sender: Sender = mail.send,
         clock: Callable[[], datetime] = app_clock.now,
         webhook_transport: httpx.AsyncBaseTransport | None = None,
+        mail_tls_context: ssl.SSLContext | None = None,
     ) -> None:
         self.settings = settings
         self.config = config
@@ -100,6 +105,14 @@ class Worker:
             transport=webhook_transport,
         )
         self.retention = retention.Pruner(sessionmaker, settings, stopping=lambda: self.stopping)
+        # `mail_tls_context`: whom IMAP over TLS trusts (tests: a throwaway certificate).
+        self.watcher = mailbox_watch.Watcher(
+            settings,
+            sessionmaker,
+            in_flight=self.in_flight,
+            clock=clock,
+            tls_context=mail_tls_context,
+        )
 
     @property
     def stopping(self) -> bool:
@@ -120,14 +133,17 @@ class Worker:
 
     async def run_once(self, now: datetime | None = None) -> RoundResult:
         """One round: prune when due (app/retention.py), enqueue what is due, then deliver
-        every due row, batch by batch, mail and webhooks side by side. `now` fixes the round's
-        time (tests); by default each batch reads the clock."""
+        every due row, batch by batch, mail and webhooks side by side, and read every due
+        mailbox once. `now` fixes the round's time (tests); by default each batch reads the
+        clock."""
         await self.retention.run_due(now or self.clock())
         result = RoundResult(enqueued=await self.enqueue(now or self.clock()))
         async with asyncio.TaskGroup() as group:
             group.create_task(self._deliver_mail(now, result))
             hooks = group.create_task(self.webhooks.run_once(now, self.clock))
+            watched = group.create_task(self.watcher.run_once(now))
         result.webhooks = hooks.result()
+        result.watch = watched.result()
         return result
 
     async def _deliver_mail(self, now: datetime | None, result: RoundResult) -> None:
@@ -220,12 +236,15 @@ class Worker:
         )
 
     async def run_forever(self, interval: float) -> None:
-        """Round after round until stopped: mail (with enqueueing), webhooks and pruning each
-        in a loop of its own, so a slow party on one side never delays the other."""
+        """Round after round until stopped: mail (with enqueueing), webhooks, pruning and the
+        mailbox watch (every FOLLOWUP_MAIL_POLL_SECONDS) each in a loop of its own, so a slow
+        party on one side never delays the other."""
+        poll = max(self.settings.mail_poll_seconds, 1.0)
         async with asyncio.TaskGroup() as group:
             group.create_task(self._every(interval, self._mail_round, "mail"))
             group.create_task(self._every(interval, self._webhook_round, "webhook"))
             group.create_task(self._every(interval, self._retention_round, "retention"))
+            group.create_task(self._every(poll, self._watch_round, "mailbox watch"))
 
     async def _mail_round(self) -> None:
         result = RoundResult(enqueued=await self.enqueue(self.clock()))
@@ -233,6 +252,9 @@ class Worker:
 
     async def _webhook_round(self) -> None:
         await self.webhooks.run_once(None, self.clock)
+
+    async def _watch_round(self) -> None:
+        await self.watcher.run_once(None)
 
     async def _retention_round(self) -> None:
         await self.retention.run_due(self.clock())  # at most hourly: the pruner keeps count
