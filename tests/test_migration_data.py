@@ -4,6 +4,7 @@ of the step holds, and a migration that leaves a row breaking a foreign key fail
 from __future__ import annotations
 
 import shutil
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -30,6 +31,9 @@ FILLED = [
     "instance_settings",
     "interviews",
     "invites",
+    "mailbox_folders",
+    "mailbox_messages",
+    "mailboxes",
     "outbox",
     "password_resets",
     "people",
@@ -193,6 +197,68 @@ async def _fill(url: str) -> None:
             )
     finally:
         await app.state.engine.dispose()
+    _watched(url, "dana@example.com")
+
+
+def _watched(url: str, email: str) -> None:
+    """What the mailbox watch keeps (a folder's position, a counted message's hash), on the
+    user's mailbox — connected here unless the API fill above already did."""
+    from app.mailbox import secrets
+    from app.mailbox.models import Mailbox, MailboxFolder, MailboxMessage
+
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.begin() as connection:
+            user_id = connection.execute(
+                text("SELECT id FROM users WHERE email = :email"), {"email": email}
+            ).scalar_one()
+            user_id = user_id if isinstance(user_id, uuid.UUID) else uuid.UUID(str(user_id))
+            mailbox_id = connection.execute(
+                select(Mailbox.id).where(Mailbox.user_id == user_id)
+            ).scalar()
+            now = clock.now()
+            if mailbox_id is None:
+                mailbox_id = uuid.uuid4()
+                connection.execute(
+                    Mailbox.__table__.insert().values(
+                        id=mailbox_id,
+                        user_id=user_id,
+                        address=email,
+                        username=email,
+                        password_sealed=secrets.seal("test-secret", user_id, "app password"),
+                        imap_host="imap.example.com",
+                        imap_port=993,
+                        imap_security="tls",
+                        smtp_host="smtp.example.com",
+                        smtp_port=465,
+                        smtp_security="tls",
+                        watch=True,
+                        send=False,
+                        status="ok",
+                        failures=0,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+            connection.execute(
+                MailboxFolder.__table__.insert().values(
+                    id=uuid.uuid4(),
+                    user_id=user_id,
+                    mailbox_id=mailbox_id,
+                    role="inbox",
+                    name="INBOX",
+                    uidvalidity=1700000000,
+                    last_uid=42,
+                    updated_at=now,
+                )
+            )
+            connection.execute(
+                MailboxMessage.__table__.insert().values(
+                    id=uuid.uuid4(), user_id=user_id, key="ab" * 32, created_at=now
+                )
+            )
+    finally:
+        engine.dispose()
 
 
 async def _account(
