@@ -48,6 +48,9 @@ READ_COLUMNS = (
     Followup.body,
     Followup.draft_edited,
     Followup.snoozed,
+    Followup.cancel_reason,
+    Followup.sent_via,
+    Followup.send_error,
 )
 
 

@@ -16,7 +16,14 @@ from app.errors import Invalid, NotFound
 from app.followups import drafts, repository, schedule
 from app.followups.models import Followup
 from app.followups.schedule import Kind, Status
-from app.followups.schemas import FollowupCreate, FollowupRead, FollowupUpdate, SettableStatus
+from app.followups.schemas import (
+    CancelReason,
+    FollowupCreate,
+    FollowupRead,
+    FollowupUpdate,
+    SentVia,
+    SettableStatus,
+)
 from app.interviews import repository as interviews
 from app.interviews.models import Interview, Person
 from app.webhooks import service as webhooks
@@ -164,10 +171,15 @@ def sync_schedule(
                 updated_at=now,
             )
             added.append(row)
-        elif row.status in (Status.SENT, Status.SKIPPED) or row.cancel_reason == "replied":
-            continue  # a check-in a reply made needless stays cancelled
-        elif row.status == Status.CANCELLED and not row.cancelled_by_outcome:
-            row.status = Status.SCHEDULED.value  # planned again, e.g. a person came back
+        elif row.status in (Status.SENT, Status.SKIPPED):
+            continue
+        elif row.status == Status.CANCELLED and row.cancel_reason in (
+            None,
+            CancelReason.REMOVED,
+        ):
+            # Planned again, e.g. a person came back. One cancelled by a reply or by the
+            # user stays cancelled; one cancelled by an outcome waits for `pending`.
+            row.status, row.cancel_reason = Status.SCHEDULED.value, None
         row.person_id = uuid.UUID(plan.person_key) if plan.person_key else None
         row.recipient_name, row.recipient_email = plan.recipient_name, plan.recipient_email
         if not row.snoozed or row in added:
@@ -179,7 +191,7 @@ def sync_schedule(
         if row.status == Status.SCHEDULED or (
             row.status == Status.CANCELLED and row.cancelled_by_outcome
         ):
-            row.status, row.cancelled_by_outcome = Status.CANCELLED.value, False
+            cancel(row, CancelReason.REMOVED)
 
     everything = [*rows, *added]
     apply_outcome(everything, interview.outcome)
@@ -188,14 +200,22 @@ def sync_schedule(
     return added
 
 
+def cancel(row: Followup, reason: CancelReason) -> None:
+    """Cancel a follow-up, saying why (`cancel_reason`); only an outcome's can come back by
+    itself (a return to `pending`)."""
+    row.status, row.cancel_reason = Status.CANCELLED.value, reason.value
+    row.cancelled_by_outcome = reason == CancelReason.OUTCOME
+
+
 def apply_outcome(rows: Sequence[Followup], outcome: str) -> None:
     """Cancel what the outcome cancels; a return to `pending` restores what outcomes cancelled."""
     cancels = _CANCELLED_BY_OUTCOME[outcome]
     for row in rows:
         if row.status == Status.SCHEDULED and row.kind in cancels:
-            row.status, row.cancelled_by_outcome = Status.CANCELLED.value, True
+            cancel(row, CancelReason.OUTCOME)
         elif outcome == "pending" and row.status == Status.CANCELLED and row.cancelled_by_outcome:
             row.status, row.cancelled_by_outcome = Status.SCHEDULED.value, False
+            row.cancel_reason = None
 
 
 def read_of(values: Mapping[Any, Any], now: datetime) -> FollowupRead:
@@ -217,6 +237,9 @@ def read_of(values: Mapping[Any, Any], now: datetime) -> FollowupRead:
         mailto_url=drafts.mailto_url(values["recipient_email"], values["subject"], values["body"]),
         draft_edited=values["draft_edited"],
         snoozed=values["snoozed"],
+        cancel_reason=values["cancel_reason"],
+        sent_via=values["sent_via"],
+        send_error=values["send_error"],
     )
 
 
@@ -358,10 +381,16 @@ def _set_status(row: Followup, patch: FollowupUpdate, *, outcome: str, now: date
             and outcome == "pending"
         )
         row.sent_at = patch.sent_at or row.sent_at or now
+        if row.status != Status.SENT:
+            # Marked by hand; one already sent keeps how it went (mailbox, app).
+            row.sent_via, row.message_id = SentVia.USER.value, None
     else:
-        row.sent_at = None
+        # Not sent (any more): nothing of a sending is left to thread onto or to show.
+        row.sent_at = row.sent_via = row.message_id = None
+    if row.status != patch.status.value:
+        row.send_error = None
     row.status = patch.status.value
-    row.cancelled_by_outcome = False
+    row.cancelled_by_outcome, row.cancel_reason = False, None
     return starts_second
 
 

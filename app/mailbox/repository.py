@@ -13,9 +13,7 @@ from app.mailbox.models import Mailbox, MailboxFolder
 
 async def get(session: AsyncSession, user_id: uuid.UUID) -> Mailbox | None:
     """The user's mailbox, or None when they have not connected one."""
-    result: Mailbox | None = await session.scalar(
-        select(Mailbox).where(Mailbox.user_id == user_id)
-    )
+    result: Mailbox | None = await session.scalar(select(Mailbox).where(Mailbox.user_id == user_id))
     return result
 
 
