@@ -14,6 +14,7 @@ from app import queue
 from app.auth.models import User, WebSession
 from app.followups.models import Followup
 from app.interviews.models import Interview
+from app.mailbox.models import Mailbox
 from app.reminders.models import Outbox, PasswordReset
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
@@ -27,6 +28,20 @@ async def users_for_digest(
     if after is not None:
         query = query.where(User.id > after)
     return list(await session.scalars(query.order_by(User.id).limit(limit)))
+
+
+async def mailbox_error(session: AsyncSession, user_id: uuid.UUID) -> str | None:
+    """Why the user's watched mailbox cannot be read, when it cannot (for the digest)."""
+    row = (
+        await session.execute(
+            select(Mailbox.status, Mailbox.last_error).where(
+                Mailbox.user_id == user_id, Mailbox.watch.is_(True)
+            )
+        )
+    ).first()
+    if row is None or row[0] != "error":
+        return None
+    return str(row[1] or "The mailbox could not be read.")
 
 
 async def users_for_due_now(

@@ -1,6 +1,7 @@
-"""The worker: enqueue what is due, then claim outbox rows and deliver them over SMTP, and
-webhook deliveries over HTTP (app/webhooks/deliver.py) — in two loops side by side, so a
-slow receiver never holds up mail, nor a slow mail server webhooks."""
+"""The worker: enqueue what is due, then claim outbox rows and deliver them over SMTP, webhook
+deliveries over HTTP (app/webhooks/deliver.py), and watch the users' mailboxes over IMAP
+(app/mailbox/watch.py) — in loops side by side, so a slow receiver never holds up mail, nor
+a slow mail server webhooks or a silent mailbox either."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from app import outbound, retention
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker, sqlite_file
 from app.mailbox import send as mailbox_send
+from app.mailbox import watch as mailbox_watch
 from app.reminders import mail, repository, service
 from app.reminders.models import Outbox
 from app.webhooks import addresses, deliver
@@ -61,6 +63,7 @@ class RoundResult:
     failed: int = 0
     statuses: list[str] = field(default_factory=list)
     webhooks: deliver.DeliveryRound = field(default_factory=deliver.DeliveryRound)
+    watch: mailbox_watch.WatchRound = field(default_factory=mailbox_watch.WatchRound)
 
 
 def message_for(config: mail.MailConfig, payload: dict[str, Any]) -> EmailMessage:
@@ -85,6 +88,7 @@ class Worker:
         sender: Sender = mail.send,
         clock: Callable[[], datetime] = app_clock.now,
         webhook_transport: httpx.AsyncBaseTransport | None = None,
+        mail_tls_context: ssl.SSLContext | None = None,
     ) -> None:
         self.settings = settings
         self.config = config
@@ -92,8 +96,8 @@ class Worker:
         self.sender = sender
         self.clock = clock
         self.deadline = settings.outbound_timeout_seconds
-        # The users' IMAP servers' certificates are checked against this (tests: their own).
-        self.imap_tls: ssl.SSLContext | None = None
+        # Whom IMAP over TLS trusts, for the watch and a sent copy (tests: their own cert).
+        self.imap_tls = mail_tls_context
         self.in_flight = outbound.InFlight()
         self.webhooks = deliver.Deliverer(
             sessionmaker,
@@ -104,6 +108,13 @@ class Worker:
             transport=webhook_transport,
         )
         self.retention = retention.Pruner(sessionmaker, settings, stopping=lambda: self.stopping)
+        self.watcher = mailbox_watch.Watcher(
+            settings,
+            sessionmaker,
+            in_flight=self.in_flight,
+            clock=clock,
+            tls_context=mail_tls_context,
+        )
 
     @property
     def stopping(self) -> bool:
@@ -124,14 +135,17 @@ class Worker:
 
     async def run_once(self, now: datetime | None = None) -> RoundResult:
         """One round: prune when due (app/retention.py), enqueue what is due, then deliver
-        every due row, batch by batch, mail and webhooks side by side. `now` fixes the round's
-        time (tests); by default each batch reads the clock."""
+        every due row, batch by batch, mail and webhooks side by side, and read every due
+        mailbox once. `now` fixes the round's time (tests); by default each batch reads the
+        clock."""
         await self.retention.run_due(now or self.clock())
         result = RoundResult(enqueued=await self.enqueue(now or self.clock()))
         async with asyncio.TaskGroup() as group:
             group.create_task(self._deliver_mail(now, result))
             hooks = group.create_task(self.webhooks.run_once(now, self.clock))
+            watched = group.create_task(self.watcher.run_once(now))
         result.webhooks = hooks.result()
+        result.watch = watched.result()
         return result
 
     async def _deliver_mail(self, now: datetime | None, result: RoundResult) -> None:
@@ -285,12 +299,15 @@ class Worker:
         return "failed", str(error), _failed(error)
 
     async def run_forever(self, interval: float) -> None:
-        """Round after round until stopped: mail (with enqueueing), webhooks and pruning each
-        in a loop of its own, so a slow party on one side never delays the other."""
+        """Round after round until stopped: mail (with enqueueing), webhooks, pruning and the
+        mailbox watch (every FOLLOWUP_MAIL_POLL_SECONDS) each in a loop of its own, so a slow
+        party on one side never delays the other."""
+        poll = max(self.settings.mail_poll_seconds, 1.0)
         async with asyncio.TaskGroup() as group:
             group.create_task(self._every(interval, self._mail_round, "mail"))
             group.create_task(self._every(interval, self._webhook_round, "webhook"))
             group.create_task(self._every(interval, self._retention_round, "retention"))
+            group.create_task(self._every(poll, self._watch_round, "mailbox watch"))
 
     async def _mail_round(self) -> None:
         result = RoundResult(enqueued=await self.enqueue(self.clock()))
@@ -298,6 +315,9 @@ class Worker:
 
     async def _webhook_round(self) -> None:
         await self.webhooks.run_once(None, self.clock)
+
+    async def _watch_round(self) -> None:
+        await self.watcher.run_once(None)
 
     async def _retention_round(self) -> None:
         await self.retention.run_due(self.clock())  # at most hourly: the pruner keeps count
