@@ -28,6 +28,7 @@ from app.reminders.worker import Worker
 from tests.conftest import POSTGRES, create_interview, user_headers
 from tests.mailbox.conftest import SMTP_USER, AuthSmtpServer, add_mailbox, worker_settings
 from tests.mailbox.dovecot import Dovecot, MailUser
+from tests.mailbox.dovecot import message as dovecot_message
 
 ONLY_ANN = [{"name": "Ann Lee", "email": "ann@example.com", "role": "interviewer"}]
 
@@ -616,3 +617,72 @@ async def test_today_and_the_interview_page_show_a_reply_that_cancelled_the_chec
     # A week later it has left Today.
     app_clock.clock.advance(timedelta(days=6))
     assert "Came back" not in (await client.get("/", headers=html)).text
+
+
+# The whole loop: Send, the copy in Sent, a reply in the INBOX, the watch cancels the check-in
+
+
+async def test_send_then_a_reply_cancels_the_check_in_and_today_shows_why(
+    client: httpx.AsyncClient,
+    app: Any,
+    jane: dict[str, str],
+    mailbox_smtp: AuthSmtpServer,
+    dovecot: Dovecot,
+) -> None:
+    starts = app_clock.now() - timedelta(days=2)
+    interview = await create_interview(
+        client,
+        jane,
+        starts_at=starts.isoformat(),
+        people=[
+            {"name": "Ann Lee", "email": "ann@acme.example", "role": "interviewer"},
+            {"name": "Bob Stone", "email": "bob@acme.example", "role": "recruiter"},
+        ],
+    )
+    by_kind = {f["kind"]: f for f in interview["followups"]}
+    user = await _dovecot_mailbox(app, "jane@example.com", mailbox_smtp, dovecot)
+    async with app.state.sessionmaker.begin() as session:
+        await session.execute(update(Mailbox).values(watch=True))
+    settings = worker_settings(app.state.settings.database_url, mail_poll_seconds=300.0)
+    engine = create_engine(settings.database_url)
+    worker = Worker(
+        settings, None, create_sessionmaker(engine), mail_tls_context=dovecot.ssl_context()
+    )
+    try:
+        assert (await _send(client, jane, by_kind["thank_you"]["id"])).status_code == 202
+        await worker.run_once()
+
+        [sent] = mailbox_smtp.handler.received
+        [copy] = _sent_copies(dovecot, user)
+        assert copy["Message-ID"] == sent.message["Message-ID"]
+        thank_you = await _get(client, jane, by_kind["thank_you"]["id"])
+        assert (thank_you["status"], thank_you["sent_via"]) == ("sent", "app")
+
+        # Ann answers the thank-you from her mail client.
+        replied_at = app_clock.now() + timedelta(minutes=5)
+        dovecot.append(
+            user,
+            "INBOX",
+            dovecot_message(
+                subject=f"Re: {by_kind['thank_you']['subject']}",
+                sender="Ann Lee <ann@acme.example>",
+                to=f"Jane Doe <{user.address}>",
+                date=replied_at,
+                In_Reply_To=str(sent.message["Message-ID"]),
+                References=str(sent.message["Message-ID"]),
+                body="Thanks Jane, great to meet you. We'll be in touch.\n",
+            ),
+        )
+        app_clock.clock.advance(timedelta(hours=1))
+        await worker.run_once()
+    finally:
+        await engine.dispose()
+
+    check_in = await _get(client, jane, by_kind["check_in"]["id"])
+    assert (check_in["status"], check_in["cancel_reason"]) == ("cancelled", "replied")
+    assert len(mailbox_smtp.handler.received) == 1  # nothing else went out
+    today = (await client.get("/", headers={**jane, "HX-Request": "true"})).text
+    assert "Came back" in today and "Ann Lee replied" in today
+    assert "check-in cancelled" in today
+    assert f'id="followup-{by_kind["check_in"]["id"]}"' not in today
+    assert "Sent by Followup" in today
