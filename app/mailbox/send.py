@@ -35,12 +35,12 @@ from app.mailbox import service as mailbox_service
 from app.mailbox.models import Mailbox
 from app.reminders import mail
 from app.reminders import repository as outbox
-from app.reminders.models import Outbox
+from app.reminders.models import MAILBOX_SEND, Outbox
 from app.webhooks import addresses
 
 log = logging.getLogger("followup.mailbox")
 
-KIND = "mailbox_send"
+KIND = MAILBOX_SEND
 # A send the user is waiting for: a few tries over minutes (30 s, 1, 2, 4, 8 min), not the
 # day of retries a digest gets; then the card says why it did not go.
 MAX_ATTEMPTS = 6

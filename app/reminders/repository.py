@@ -15,7 +15,7 @@ from app.auth.models import User, WebSession
 from app.followups.models import Followup
 from app.interviews.models import Interview
 from app.mailbox.models import Mailbox
-from app.reminders.models import Outbox, PasswordReset
+from app.reminders.models import MAILBOX_SEND, Outbox, PasswordReset
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 
@@ -189,7 +189,11 @@ async def failed_of(session: AsyncSession, user_id: uuid.UUID, *, limit: int) ->
     """The user's emails that could not be delivered, newest first."""
     result = await session.scalars(
         select(Outbox)
-        .where(Outbox.user_id == user_id, Outbox.status == "failed")
+        .where(
+            Outbox.user_id == user_id,
+            Outbox.status == "failed",
+            Outbox.kind != MAILBOX_SEND,
+        )
         .order_by(Outbox.created_at.desc(), Outbox.id.desc())
         .limit(limit)
     )

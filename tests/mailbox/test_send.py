@@ -18,11 +18,13 @@ import pytest
 from sqlalchemy import select, update
 
 from app import clock as app_clock
+from app.auth.repository import user_by_email
 from app.db import create_engine, create_sessionmaker
 from app.followups.models import Followup
 from app.interviews.models import Interview
 from app.mailbox import send as mailbox_send
 from app.mailbox.models import Mailbox
+from app.reminders import service as reminders
 from app.reminders.models import Outbox
 from app.reminders.worker import Worker
 from tests.conftest import POSTGRES, create_interview, user_headers
@@ -269,6 +271,11 @@ async def test_a_550_leaves_it_scheduled_with_send_error_and_a_new_click_tries_a
     assert after["send_error"].startswith("Not sent: your mail server refused the message")
     assert "550" in after["send_error"]
     assert [row.status for row in await _outbox(app)] == ["failed"]
+    # Not mail to the user: Settings' "emails that could not be delivered" leaves it out.
+    async with app.state.sessionmaker() as session:
+        user = await user_by_email(session, "jane@example.com")
+        assert user is not None
+        assert await reminders.failed_deliveries(session, user=user) == []
     # Never retried by itself…
     app_clock.clock.advance(timedelta(hours=1))
     await mailbox_worker.run_once()
