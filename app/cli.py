@@ -239,7 +239,10 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
     config = _mail_config(settings)
     if config is None:
-        print("Email is off (no SMTP_HOST set): the worker delivers webhooks only.")
+        print(
+            "Email is off (no SMTP_HOST set): the worker delivers webhooks, and sends only "
+            "what users send through their own mailboxes."
+        )
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     migrate(settings)
     try:

@@ -30,6 +30,7 @@ from app.group.pages import router as group_pages_router
 from app.group.router import router as group_router
 from app.interviews.pages import router as interview_pages_router
 from app.interviews.router import router as interviews_router
+from app.mailbox.router import router as mailbox_router
 from app.portability.csvfile import MAX_CSV_BYTES
 from app.portability.pages import router as portability_pages_router
 from app.portability.router import router as portability_router
@@ -69,6 +70,11 @@ TAGS = [
     {"name": "interviews", "description": "Interviews, the people met, and their outcome."},
     {"name": "followups", "description": "The emails to send: what is due, drafts, status."},
     {"name": "calendar", "description": "Your follow-ups in any calendar app."},
+    {
+        "name": "mailbox",
+        "description": "Your own mailbox (IMAP and SMTP): Followup notices what went out and "
+        "who replied, and sends a follow-up when asked.",
+    },
     {
         "name": "data",
         "description": "All your data as one JSON document, back in, and interviews from CSV.",
@@ -117,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(calendar_router)
     app.include_router(reminders_router)
     app.include_router(webhooks_router)
+    app.include_router(mailbox_router)
     app.include_router(portability_router)
     app.include_router(pages_router)
     app.include_router(interview_pages_router)

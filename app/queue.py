@@ -22,7 +22,7 @@ PENDING, SENDING = "pending", "sending"
 UNSENT_INDEX_WHERE = text("status IN ('pending', 'sending')")
 
 
-def claim_statement(table: Any, *, limit: int) -> Any:
+def claim_statement(table: Any, *, limit: int, kinds: tuple[str, ...] | None = None) -> Any:
     """The claim's select (bound parameter `now`): due pending rows, and rows whose claim has
     run out, oldest first, skipping rows other workers hold. The partial index on `due_at`
     of unsent rows (UNSENT_INDEX_WHERE) serves it without reading the sent history."""
@@ -31,22 +31,27 @@ def claim_statement(table: Any, *, limit: int) -> Any:
         and_(table.status == PENDING, table.due_at <= now),
         and_(table.status == SENDING, table.claimed_until < now),
     )
-    return (
-        select(table.id)
-        .where(claimable)
-        .order_by(table.due_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
+    query = select(table.id).where(claimable)
+    if kinds is not None:
+        query = query.where(table.kind.in_(kinds))
+    return query.order_by(table.due_at).limit(limit).with_for_update(skip_locked=True)
 
 
 async def claim_ids(
-    session: AsyncSession, table: Any, *, now: datetime, claimed_until: datetime, limit: int
+    session: AsyncSession,
+    table: Any,
+    *,
+    now: datetime,
+    claimed_until: datetime,
+    limit: int,
+    kinds: tuple[str, ...] | None = None,
 ) -> list[uuid.UUID]:
-    """Lock up to `limit` due rows (skipping rows other workers hold) and mark them sending.
+    """Lock up to `limit` due rows (skipping rows other workers hold) and mark them sending;
+    only rows of these `kinds` when given.
 
     A row whose claim has run out (its worker died mid-send) is due again."""
-    ids = list(await session.scalars(claim_statement(table, limit=limit), {"now": now}))
+    statement = claim_statement(table, limit=limit, kinds=kinds)
+    ids = list(await session.scalars(statement, {"now": now}))
     if ids:
         await session.execute(
             update(table)

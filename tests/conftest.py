@@ -23,6 +23,9 @@ from app.db import sync_url
 from app.main import create_app
 from app.tables import metadata
 
+# The real IMAP server (the `dovecot` and `mail_user` fixtures), for any folder's tests.
+pytest_plugins = ["tests.mailbox.dovecot"]
+
 PASSWORD = "correct horse battery staple"
 
 # CI replays the same examples every run, so a red build always means a change broke it.

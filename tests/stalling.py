@@ -1,5 +1,6 @@
 """Servers on loopback that take a connection, then answer a few bytes at a time, forever:
-the slow receiver of issue 10 (a byte every 2 s never trips a per-read timeout)."""
+the slow receiver of issue 10 (a byte every 2 s never trips a per-read timeout), or nothing
+at all (`staller(**SILENT)`: the mailbox server that accepts and never says a word)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ from dataclasses import dataclass, field
 HTTP_START, HTTP_DRIP = b"HTTP/1.1 200 OK\r\nX-Slow: ", b"x"
 # An SMTP greeting that never ends: "220-" continuation lines, one at a time.
 SMTP_START, SMTP_DRIP = b"220-mail.example.test says hello\r\n", b"220-still here\r\n"
+# An IMAP greeting that never ends: a capability list that grows a word at a time.
+IMAP_START, IMAP_DRIP = b"* OK [CAPABILITY IMAP4rev1", b" X-STILL-HERE"
+# A server that accepts the connection and never sends a byte (where the server speaks first).
+SILENT: dict[str, object] = {"start": b"", "drip": b"", "reads_request": False}
 
 
 @dataclass
@@ -49,9 +54,8 @@ class Staller:
                 self.requests += 1
                 self._arrived.notify_all()
             writer.write(self.start)
-            while not writer.is_closing() and not reader.at_eof():
+            while not writer.is_closing() and await self._pause(reader):
                 await writer.drain()
-                await asyncio.sleep(self.interval)
                 writer.write(self.drip)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client gave up: that is what the deadline is for
@@ -59,6 +63,19 @@ class Staller:
             self.open -= 1
             self._tasks.discard(task)
             writer.close()
+
+    async def _pause(self, reader: asyncio.StreamReader) -> bool:
+        """Wait `interval` seconds, dropping whatever the client sends meanwhile (a login, a
+        TLS hello); False once the client has closed or shut down its side."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + self.interval
+        while (left := until - loop.time()) > 0:
+            try:
+                if not await asyncio.wait_for(reader.read(65536), left):
+                    return False
+            except TimeoutError:
+                return True
+        return True
 
     async def stalled(self, requests: int = 1, limit: float = 30) -> None:
         """Wait until `requests` requests have arrived (and are being answered slowly)."""

@@ -185,6 +185,22 @@ def _seed_data(server: FuzzServer) -> None:
             return response.json()  # type: ignore[no-any-return]
 
         webhooks = [new_webhook(), new_webhook()]
+        # A mailbox set to send (on loopback, allowed below; nothing listens there): the
+        # follow-ups can be sent (POST …/send queues them; no worker runs here).
+        mailbox = client.put(
+            "/api/v1/me/mailbox",
+            json={
+                "address": EMAIL,
+                "username": EMAIL,
+                "password": "an app password",
+                "imap": {"host": "127.0.0.1", "port": 993, "security": "tls"},
+                "smtp": {"host": "127.0.0.1", "port": 465, "security": "tls"},
+                "watch": False,
+                "send": True,
+            },
+            headers=auth,
+        )
+        assert mailbox.status_code == 201, mailbox.text
 
         def new_member(n: int) -> str:
             response = client.post(
@@ -255,6 +271,7 @@ def fuzz_server(
         # own in tests/auth) out of the way, so they meet authentication, not only the 429.
         "FOLLOWUP_LOGIN_LIMIT": "1000000",
         "FOLLOWUP_LOGIN_ADDRESS_LIMIT": "1000000",
+        "FOLLOWUP_MAIL_ALLOW": "127.0.0.1",
     }
     log = workdir / "server.log"
     with log.open("wb") as sink:

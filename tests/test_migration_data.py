@@ -4,6 +4,7 @@ of the step holds, and a migration that leaves a row breaking a foreign key fail
 from __future__ import annotations
 
 import shutil
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -30,6 +31,9 @@ FILLED = [
     "instance_settings",
     "interviews",
     "invites",
+    "mailbox_folders",
+    "mailbox_messages",
+    "mailboxes",
     "outbox",
     "password_resets",
     "people",
@@ -102,7 +106,8 @@ def _ok(response: httpx.Response, status: int = 200) -> Any:
 async def _fill(url: str) -> None:
     """A small instance in use, made through the API: an admin and a member who joined by
     invite, tokens and web sessions, interviews with people and follow-ups scheduled, sent,
-    skipped, snoozed and cancelled, a webhook with deliveries, a password reset in the outbox,
+    skipped, snoozed and cancelled, a webhook with deliveries, a mailbox, a password reset in the
+    outbox,
     an idempotent create, a shared template and the group settings."""
     app = create_app(make_settings(url))
     try:
@@ -175,6 +180,14 @@ async def _fill(url: str) -> None:
             )
 
             _ok(await client.patch("/api/v1/me", json={"board_sharing": "counts"}, headers=dana))
+            mailbox = {
+                "address": "dana@example.com",
+                "username": "dana@example.com",
+                "password": "app password",
+                "imap": {"host": "93.184.215.14", "port": 993, "security": "tls"},
+                "smtp": {"host": "93.184.215.14", "port": 587, "security": "starttls"},
+            }
+            _ok(await client.put("/api/v1/me/mailbox", json=mailbox, headers=dana), 201)
             _ok(
                 await client.post(
                     "/api/v1/auth/password-reset", json={"email": "dana@example.com"}
@@ -193,6 +206,43 @@ async def _fill(url: str) -> None:
             )
     finally:
         await app.state.engine.dispose()
+    _watched(url, "dana@example.com")
+
+
+def _watched(url: str, email: str) -> None:
+    """What the mailbox watch keeps of the user's mailbox: a folder's position and a counted
+    message's hash (a watch pass would need an IMAP server)."""
+    from app.auth.models import User
+    from app.mailbox.models import Mailbox, MailboxFolder, MailboxMessage
+
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.begin() as connection:
+            user_id, mailbox_id = connection.execute(
+                select(Mailbox.user_id, Mailbox.id)
+                .join(User.__table__, User.id == Mailbox.user_id)
+                .where(User.email == email)
+            ).one()
+            now = clock.now()
+            connection.execute(
+                MailboxFolder.__table__.insert().values(
+                    id=uuid.uuid4(),
+                    user_id=user_id,
+                    mailbox_id=mailbox_id,
+                    role="inbox",
+                    name="INBOX",
+                    uidvalidity=1700000000,
+                    last_uid=42,
+                    updated_at=now,
+                )
+            )
+            connection.execute(
+                MailboxMessage.__table__.insert().values(
+                    id=uuid.uuid4(), user_id=user_id, key="ab" * 32, created_at=now
+                )
+            )
+    finally:
+        engine.dispose()
 
 
 async def _account(

@@ -6,7 +6,7 @@ per invite and user: the unique index leads with user_id like every other one; N
 typed in by hand) never collide.
 
 Revision ID: 4f9b2d7e1c58
-Revises: 8d4e6a1f2c37
+Revises: 6b1f0d3c9e42
 Create Date: 2026-12-02 09:00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "4f9b2d7e1c58"
-down_revision: str | None = "8d4e6a1f2c37"
+down_revision: str | None = "6b1f0d3c9e42"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

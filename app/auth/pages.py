@@ -1,5 +1,5 @@
-"""The Settings page: profile, time zone, policy, templates, API tokens and webhooks, as one
-shell."""
+"""The Settings page: profile, time zone, policy, templates, API tokens, webhooks and the
+mailbox, as one shell."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from app.auth import service as auth
 from app.auth.schemas import TemplatesPreview, UserRead
 from app.deps import CurrentUser, Now, SessionDep, SettingsDep, get_settings
 from app.followups import drafts
+from app.mailbox.pages import mailbox_context
 from app.reminders import service as reminders
 from app.web.htmx import VARY
 from app.web.templating import render
@@ -57,6 +58,7 @@ async def settings_page(request: Request, session: SessionDep, user: CurrentUser
         failed=await reminders.failed_deliveries(session, user=user),
         email_on=bool(settings.smtp_host),
         **(await webhooks_context(session, user)),
+        **(await mailbox_context(session, user)),
         **settings_context(profile.to_read(user, settings)),
     )
 

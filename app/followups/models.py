@@ -47,6 +47,9 @@ class Followup(Base):
     message_id: Mapped[str | None] = mapped_column(String(500))
     # Why the last send through the mailbox was refused; cleared when it goes out.
     send_error: Mapped[str | None] = mapped_column(Text)
+    # When a send through the mailbox was asked for; cleared when it went out or was
+    # refused. While set on a scheduled follow-up, it shows "Sending…".
+    send_requested_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

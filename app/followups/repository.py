@@ -48,6 +48,10 @@ READ_COLUMNS = (
     Followup.body,
     Followup.draft_edited,
     Followup.snoozed,
+    Followup.cancel_reason,
+    Followup.sent_via,
+    Followup.send_error,
+    Followup.send_requested_at,
 )
 
 
@@ -241,3 +245,112 @@ async def today_counts(
     """How many scheduled follow-ups per (due state, kind), in one grouped COUNT."""
     rows = await session.execute(_today_counts_statement(), {"user_id": user_id, "now": now})
     return {(DueState(state), kind): count for state, kind, count in rows}
+
+
+async def thread_parent(session: AsyncSession, row: Followup) -> Followup | None:
+    """The latest earlier email of the same interview to the same address that went out with
+    a known Message-ID: a later follow-up to that person answers it (threading)."""
+    if row.recipient_email is None:
+        return None
+    return await session.scalar(
+        select(Followup)
+        .where(
+            Followup.user_id == row.user_id,
+            Followup.interview_id == row.interview_id,
+            Followup.id != row.id,
+            Followup.status == Status.SENT.value,
+            Followup.message_id.is_not(None),
+            func.lower(Followup.recipient_email) == row.recipient_email.lower(),
+        )
+        .order_by(Followup.sent_at.desc(), Followup.id.desc())
+        .limit(1)
+    )
+
+
+async def mailbox_sends(session: AsyncSession, user_id: uuid.UUID) -> bool:
+    """Whether the user's mailbox is set to send and not in error (the Send button shows)."""
+    from app.mailbox.models import Mailbox
+
+    row = (
+        await session.execute(
+            select(Mailbox.send, Mailbox.status).where(Mailbox.user_id == user_id)
+        )
+    ).first()
+    return row is not None and bool(row[0]) and row[1] != "error"
+
+
+async def interview_names(
+    session: AsyncSession, user_id: uuid.UUID, interview_id: uuid.UUID
+) -> tuple[str, str] | None:
+    """An interview's company and role."""
+    from app.interviews.models import Interview
+
+    row = (
+        await session.execute(
+            select(Interview.company, Interview.role).where(
+                Interview.user_id == user_id, Interview.id == interview_id
+            )
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+async def replies_since(
+    session: AsyncSession, user_id: uuid.UUID, *, since: datetime, limit: int
+) -> list[RowMapping]:
+    """Interviews whose latest reply came after `since`, newest first: id, company, role,
+    last_reply_at, last_reply_subject, the person's name (null when they left) and how many
+    check-ins the reply cancelled."""
+    from app.interviews.models import Interview, Person
+
+    cancelled = (
+        select(func.count())
+        .where(
+            Followup.user_id == user_id,
+            Followup.interview_id == Interview.id,
+            Followup.status == Status.CANCELLED.value,
+            Followup.cancel_reason == "replied",
+        )
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        select(
+            Interview.id,
+            Interview.company,
+            Interview.role,
+            Interview.last_reply_at,
+            Interview.last_reply_subject,
+            Person.name.label("person_name"),
+            cancelled.label("cancelled"),
+        )
+        .outerjoin(
+            Person,
+            and_(Person.user_id == user_id, Person.id == Interview.last_reply_person_id),
+        )
+        .where(Interview.user_id == user_id, Interview.last_reply_at >= since)
+        .order_by(Interview.last_reply_at.desc(), Interview.id)
+        .limit(limit)
+    )
+    return list(rows.mappings())
+
+
+async def sent_through_mailbox_since(
+    session: AsyncSession, user_id: uuid.UUID, *, since: datetime, limit: int
+) -> list[RowMapping]:
+    """Follow-ups the mailbox saw sent, or the app sent, after `since`, newest first
+    (READ_COLUMNS with company and role)."""
+    from app.interviews.models import Interview
+
+    rows = await session.execute(
+        select(*READ_COLUMNS, Interview.company, Interview.role)
+        .join(Interview, Interview.id == Followup.interview_id)
+        .where(
+            Followup.user_id == user_id,
+            Followup.sent_at >= since,
+            Followup.status == Status.SENT.value,
+            Followup.sent_via.in_(("mailbox", "app")),
+        )
+        .order_by(Followup.sent_at.desc(), Followup.id)
+        .limit(limit)
+    )
+    return list(rows.mappings())

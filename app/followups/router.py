@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -21,7 +23,10 @@ from app.followups import service
 from app.followups.schedule import DueState, Kind, Status
 from app.followups.schemas import FollowupCreate, FollowupRead, FollowupUpdate
 from app.idempotency import IdempotencyDep
-from app.web.htmx import VARY, HtmxDep, respond
+from app.interviews import pages as interview_pages
+from app.interviews import service as interviews
+from app.mailbox import send as mailbox_send
+from app.web.htmx import VARY, Htmx, HtmxDep, respond
 from app.web.responses import json_response
 from app.web.templating import render
 from app.wire import Instant, Page
@@ -125,10 +130,103 @@ async def create_followup(
     summary="One follow-up, with its draft",
 )
 async def get_followup(
-    followup_id: FollowupId, session: SessionDep, user: CurrentUser, now: Now
+    request: Request,
+    followup_id: FollowupId,
+    session: SessionDep,
+    user: CurrentUser,
+    now: Now,
+    htmx: HtmxDep,
 ) -> Response:
+    if htmx.request:
+        # A card or the editor showing "Sending…" asks again until the worker is done.
+        return await _fragment(request, htmx, session, user, followup_id, now)
     row = await service.get(session, user=user, followup_id=followup_id)
     return _one(service.to_read(row, now))
+
+
+async def _fragment(
+    request: Request,
+    htmx: Htmx,
+    session: SessionDep,
+    user: CurrentUser,
+    followup_id: uuid.UUID,
+    now: datetime,
+    *,
+    status: int = 200,
+) -> Response:
+    """One follow-up as the element that asked shows it: the draft editor, the interview
+    page, or (by default) its Today card."""
+    can_send = await service.can_send(session, user=user)
+    if htmx.target == "followup-editor":
+        read = service.to_read(await service.get(session, user=user, followup_id=followup_id), now)
+        return respond(
+            request,
+            htmx,
+            read,
+            "followups/_editor.html",
+            status=status,
+            headers={"ETag": service.etag(read)},
+            followup=read,
+            can_send=can_send,
+        )
+    if htmx.target == "interview":
+        row = await service.get(session, user=user, followup_id=followup_id)
+        bundle = await interviews.get(session, user=user, interview_id=row.interview_id)
+        interview = interviews.to_read(bundle, now)
+        return respond(
+            request,
+            htmx,
+            interview,
+            "interviews/_detail.html",
+            status=status,
+            **interview_pages.detail(interview, can_send=can_send),
+        )
+    item = await service.card(session, user=user, followup_id=followup_id, now=now)
+    return respond(
+        request,
+        htmx,
+        item.followup,
+        "followups/_today_item.html",
+        status=status,
+        headers={"ETag": service.etag(item.followup)},
+        item=item,
+        can_send=can_send,
+        snooze_tomorrow=service.snooze_until_tomorrow(user, now),
+    )
+
+
+@router.post(
+    "/followups/{followup_id}/send",
+    operation_id="send_followup",
+    status_code=202,
+    response_model=FollowupRead,
+    responses=problems(403, 404, 409, 422),
+    summary="Send the draft through your own mailbox",
+    description="Queues the draft to go out through the mailbox you connected "
+    "(`PUT /api/v1/me/mailbox` with `send: true`) and answers 202 at once with the "
+    "follow-up, `sending: true`; the worker sends it as plain text from your address, "
+    "threads a check-in onto your earlier email to the same person, appends a copy to your "
+    'sent folder, then marks it `sent` with `sent_via: "app"`. If your mail server refuses '
+    "it, the follow-up stays `scheduled` with `send_error`. A second request while it is "
+    "still on its way queues nothing more and answers 202 again; one after a refusal is a "
+    "new try. 422 when the follow-up has no `recipient_email`; 409 when it is not "
+    "`scheduled` or no mailbox is set to send. Nothing is ever sent without this request.",
+)
+async def send_followup(
+    request: Request,
+    followup_id: FollowupId,
+    session: SessionDep,
+    user: CurrentUser,
+    now: Now,
+    htmx: HtmxDep,
+    idempotency: IdempotencyDep,
+) -> Response:
+    if (replay := await idempotency.replay()) is not None:
+        return replay
+    row = await mailbox_send.request_send(session, user=user, followup_id=followup_id, now=now)
+    if htmx.html:
+        return await _fragment(request, htmx, session, user, followup_id, now, status=202)
+    return await idempotency.remember(_one(service.to_read(row, now), status=202), now)
 
 
 @router.patch(
@@ -168,4 +266,13 @@ async def update_followup(
             snooze_tomorrow=service.snooze_until_tomorrow(user, now),
             done=read,
         )
-    return respond(request, htmx, read, "followups/_editor.html", headers=headers, followup=read)
+    can_send = htmx.html and await service.can_send(session, user=user)
+    return respond(
+        request,
+        htmx,
+        read,
+        "followups/_editor.html",
+        headers=headers,
+        followup=read,
+        can_send=can_send,
+    )

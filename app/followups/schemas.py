@@ -12,6 +12,19 @@ from app.followups.schedule import DueState, Kind, Status
 from app.wire import Body, Input, Instant, NotNull, OptStr200, Str300
 
 
+class CancelReason(StrEnum):
+    OUTCOME = "outcome"
+    REPLIED = "replied"
+    REMOVED = "removed"
+    USER = "user"
+
+
+class SentVia(StrEnum):
+    USER = "user"
+    MAILBOX = "mailbox"
+    APP = "app"
+
+
 class FollowupRead(BaseModel):
     id: uuid.UUID
     interview_id: uuid.UUID
@@ -35,6 +48,24 @@ class FollowupRead(BaseModel):
     )
     snoozed: bool = Field(
         description="The times were moved by hand: the schedule no longer recomputes them."
+    )
+    cancel_reason: CancelReason | None = Field(
+        description="Why it was cancelled (null unless `cancelled`): `outcome` (the "
+        "interview's outcome; a return to `pending` restores it), `replied` (the mailbox saw "
+        "a reply), `removed` (its person left the interview) or `user`."
+    )
+    sent_via: SentVia | None = Field(
+        description="How it went out (null unless `sent`): `user` (marked by hand), "
+        "`mailbox` (seen in your sent folder) or `app` (sent through your mailbox)."
+    )
+    send_error: str | None = Field(
+        description="Why the last send through your mailbox was refused; null once it goes "
+        "out or when it was never sent that way."
+    )
+    sending: bool = Field(
+        default=False,
+        description="A send through your mailbox was asked for (POST …/send) and the worker "
+        "has not finished it yet.",
     )
 
 

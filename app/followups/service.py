@@ -16,7 +16,14 @@ from app.errors import Invalid, NotFound
 from app.followups import drafts, repository, schedule
 from app.followups.models import Followup
 from app.followups.schedule import Kind, Status
-from app.followups.schemas import FollowupCreate, FollowupRead, FollowupUpdate, SettableStatus
+from app.followups.schemas import (
+    CancelReason,
+    FollowupCreate,
+    FollowupRead,
+    FollowupUpdate,
+    SentVia,
+    SettableStatus,
+)
 from app.interviews import repository as interviews
 from app.interviews.models import Interview, Person
 from app.webhooks import service as webhooks
@@ -168,8 +175,13 @@ def sync_schedule(
             added.append(row)
         elif row.status in (Status.SENT, Status.SKIPPED):
             continue
-        elif row.status == Status.CANCELLED and not row.cancelled_by_outcome:
-            row.status = Status.SCHEDULED.value  # planned again, e.g. a person came back
+        elif row.status == Status.CANCELLED and row.cancel_reason in (
+            None,
+            CancelReason.REMOVED,
+        ):
+            # Planned again, e.g. a person came back. One cancelled by a reply or by the
+            # user stays cancelled; one cancelled by an outcome waits for `pending`.
+            row.status, row.cancel_reason = Status.SCHEDULED.value, None
         row.person_id = uuid.UUID(plan.person_key) if plan.person_key else None
         row.recipient_name, row.recipient_email = plan.recipient_name, plan.recipient_email
         if not row.snoozed or row in added:
@@ -181,7 +193,7 @@ def sync_schedule(
         if row.status == Status.SCHEDULED or (
             row.status == Status.CANCELLED and row.cancelled_by_outcome
         ):
-            row.status, row.cancelled_by_outcome = Status.CANCELLED.value, False
+            cancel(row, CancelReason.REMOVED)
 
     everything = [*rows, *added]
     apply_outcome(everything, interview.outcome)
@@ -190,14 +202,22 @@ def sync_schedule(
     return added
 
 
+def cancel(row: Followup, reason: CancelReason) -> None:
+    """Cancel a follow-up, saying why (`cancel_reason`); only an outcome's can come back by
+    itself (a return to `pending`)."""
+    row.status, row.cancel_reason = Status.CANCELLED.value, reason.value
+    row.cancelled_by_outcome = reason == CancelReason.OUTCOME
+
+
 def apply_outcome(rows: Sequence[Followup], outcome: str) -> None:
     """Cancel what the outcome cancels; a return to `pending` restores what outcomes cancelled."""
     cancels = _CANCELLED_BY_OUTCOME[outcome]
     for row in rows:
         if row.status == Status.SCHEDULED and row.kind in cancels:
-            row.status, row.cancelled_by_outcome = Status.CANCELLED.value, True
+            cancel(row, CancelReason.OUTCOME)
         elif outcome == "pending" and row.status == Status.CANCELLED and row.cancelled_by_outcome:
             row.status, row.cancelled_by_outcome = Status.SCHEDULED.value, False
+            row.cancel_reason = None
 
 
 def read_of(values: Mapping[Any, Any], now: datetime) -> FollowupRead:
@@ -219,6 +239,10 @@ def read_of(values: Mapping[Any, Any], now: datetime) -> FollowupRead:
         mailto_url=drafts.mailto_url(values["recipient_email"], values["subject"], values["body"]),
         draft_edited=values["draft_edited"],
         snoozed=values["snoozed"],
+        cancel_reason=values["cancel_reason"],
+        sent_via=values["sent_via"],
+        send_error=values["send_error"],
+        sending=status == Status.SCHEDULED and values["send_requested_at"] is not None,
     )
 
 
@@ -297,7 +321,10 @@ async def update(
     patch: FollowupUpdate,
     if_match: str | None,
     now: datetime,
+    via: str = "user",
 ) -> Followup:
+    """Apply a PATCH. `via` says how a follow-up marked sent went out (`sent_via`): by hand,
+    unless the mailbox saw it or the app sent it."""
     # The whole interview is locked, as every write to it or its follow-ups does (this one
     # may reschedule the others), then the If-Match is checked against what is stored.
     found = await get(session, user=user, followup_id=followup_id)
@@ -310,6 +337,8 @@ async def update(
     fields = patch.model_fields_set
     was_sent = row.status == Status.SENT
     create_second = _set_status(row, patch, outcome=interview.outcome, now=now)
+    if row.status == Status.SENT and not was_sent:
+        row.sent_via = via
 
     if fields & {"not_before", "due_at"}:
         _snooze(row, patch)
@@ -338,6 +367,30 @@ async def update(
     return row
 
 
+async def mark_sent_by_app(
+    session: AsyncSession,
+    *,
+    user: User,
+    followup_id: uuid.UUID,
+    message_id: str,
+    now: datetime,
+) -> Followup:
+    """The app sent it through the user's mailbox: `sent` now with `sent_via: "app"`, by the
+    same path as marking it sent by hand (a second check-in, the `followup.sent` event)."""
+    row = await update(
+        session,
+        user=user,
+        followup_id=followup_id,
+        patch=FollowupUpdate(status=SettableStatus.SENT, sent_at=now),
+        if_match=None,
+        now=now,
+        via="app",
+    )
+    row.message_id, row.send_error, row.send_requested_at = message_id, None, None
+    await session.flush()
+    return row
+
+
 def _set_status(row: Followup, patch: FollowupUpdate, *, outcome: str, now: datetime) -> bool:
     """Apply `status`/`sent_at`; True when this marks the first check-in sent while pending
     (which starts a second check-in, if the policy asks for one)."""
@@ -360,10 +413,16 @@ def _set_status(row: Followup, patch: FollowupUpdate, *, outcome: str, now: date
             and outcome == "pending"
         )
         row.sent_at = patch.sent_at or row.sent_at or now
+        if row.status != Status.SENT:
+            # Marked by hand; one already sent keeps how it went (mailbox, app).
+            row.sent_via, row.message_id = SentVia.USER.value, None
     else:
-        row.sent_at = None
+        # Not sent (any more): nothing of a sending is left to thread onto or to show.
+        row.sent_at = row.sent_via = row.message_id = None
+    if row.status != patch.status.value:
+        row.send_error = None
     row.status = patch.status.value
-    row.cancelled_by_outcome = False
+    row.cancelled_by_outcome, row.cancel_reason = False, None
     return starts_second
 
 
@@ -469,6 +528,24 @@ class TodayItem:
 
 
 @dataclass(frozen=True)
+class CameBack:
+    """A reply the mailbox saw lately, on one interview."""
+
+    interview_id: uuid.UUID
+    company: str
+    role: str
+    person_name: str | None
+    received_at: datetime
+    subject: str | None
+    cancelled_check_ins: int
+
+
+# Today shows what the mailbox saw in this window, at most CAME_BACK_SHOWN of each.
+CAME_BACK_WINDOW = timedelta(days=7)
+CAME_BACK_SHOWN = 10
+
+
+@dataclass(frozen=True)
 class Today:
     overdue: list[TodayItem]
     due: list[TodayItem]
@@ -478,6 +555,12 @@ class Today:
     counts: dict[tuple[schedule.DueState, str], int] = field(default_factory=dict)
     # Per section, the cursor of its next page when it has more than it shows.
     more: dict[str, str] = field(default_factory=dict)
+    # The user's mailbox can send: the cards offer *Send*.
+    can_send: bool = False
+    # What the mailbox saw lately: replies (which cancel check-ins) and what went out
+    # through it, so the user sees why something left the list.
+    came_back: list[CameBack] = field(default_factory=list)
+    sent_lately: list[TodayItem] = field(default_factory=list)
 
     def total(self, state: str) -> int:
         due_state = schedule.DueState(state)
@@ -545,13 +628,47 @@ async def today(session: AsyncSession, *, user: User, now: datetime) -> Today:
         # A row the SQL put in this section but the rules put elsewhere (an edge of
         # snoozing) is left out rather than shown under the wrong heading.
         groups[section] = [i for i in items if i.followup.due_state == section]
+    since = now - CAME_BACK_WINDOW
+    replies = await repository.replies_since(session, user.id, since=since, limit=CAME_BACK_SHOWN)
+    sent = await repository.sent_through_mailbox_since(
+        session, user.id, since=since, limit=CAME_BACK_SHOWN
+    )
     return Today(
         overdue=groups["overdue"],
         due=groups["due"],
         upcoming=groups["upcoming"],
         counts=await repository.today_counts(session, user.id, now=now),
         more=more,
+        can_send=await repository.mailbox_sends(session, user.id),
+        came_back=[
+            CameBack(
+                interview_id=r["id"],
+                company=r["company"],
+                role=r["role"],
+                person_name=r["person_name"],
+                received_at=r["last_reply_at"],
+                subject=r["last_reply_subject"],
+                cancelled_check_ins=int(r["cancelled"] or 0),
+            )
+            for r in replies
+        ],
+        sent_lately=[_today_item(r, now) for r in sent],
     )
+
+
+async def can_send(session: AsyncSession, *, user: User) -> bool:
+    """Whether the user's mailbox can send (the *Send* button shows)."""
+    return await repository.mailbox_sends(session, user.id)
+
+
+async def card(
+    session: AsyncSession, *, user: User, followup_id: uuid.UUID, now: datetime
+) -> TodayItem:
+    """One follow-up as a Today card shows it (with its interview's company and role)."""
+    row = await get(session, user=user, followup_id=followup_id)
+    names = await repository.interview_names(session, user.id, row.interview_id)
+    company, role = names if names is not None else ("", "")
+    return TodayItem(to_read(row, now), row.interview_id, company, role)
 
 
 @dataclass(frozen=True)
@@ -561,6 +678,7 @@ class TodayMore:
     state: schedule.DueState
     items: list[TodayItem]
     next_cursor: str | None
+    can_send: bool = False
 
 
 async def today_more(
@@ -587,6 +705,7 @@ async def today_more(
         state,
         [i for i in items if i.followup.due_state == state],
         _next_cursor(rows, limit),
+        can_send=await repository.mailbox_sends(session, user.id),
     )
 
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app.deps import CurrentUser, InterviewId, Now, SessionDep
 from app.errors import Invalid
+from app.followups import service as followups
 from app.followups.schedule import Kind, Role, Status
 from app.interviews import invite_import, invites, service
 from app.interviews.invite_import import InviteImport
@@ -106,9 +107,10 @@ def invite_page(
     )
 
 
-def detail(read: InterviewRead) -> dict[str, Any]:
-    """What the detail fragment needs besides the interview itself."""
-    return {"interview": read, **_words()}
+def detail(read: InterviewRead, *, can_send: bool = False) -> dict[str, Any]:
+    """What the detail fragment needs besides the interview itself; `can_send`: the user's
+    mailbox can send (the follow-ups offer *Send*)."""
+    return {"interview": read, "can_send": can_send, **_words()}
 
 
 def _words() -> dict[str, Any]:
@@ -187,7 +189,10 @@ async def interview_page(
     request: Request, interview_id: InterviewId, session: SessionDep, user: CurrentUser, now: Now
 ) -> Response:
     bundle = await service.get(session, user=user, interview_id=interview_id)
-    return render(request, "interviews/page.html", **detail(service.to_read(bundle, now)))
+    can_send = await followups.can_send(session, user=user)
+    return render(
+        request, "interviews/page.html", **detail(service.to_read(bundle, now), can_send=can_send)
+    )
 
 
 @router.get("/interviews/{interview_id}/edit")

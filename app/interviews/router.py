@@ -10,6 +10,7 @@ from starlette.datastructures import UploadFile
 
 from app.deps import CurrentUser, Cursor, IfMatch, InterviewId, Limit, Now, SessionDep
 from app.errors import PROBLEM_TYPE, AppError, Invalid, Problem, problems
+from app.followups import service as followups
 from app.idempotency import IdempotencyDep
 from app.interviews import invite_import, invites, service
 from app.interviews.pages import detail, invite_page, outcome_note
@@ -253,7 +254,17 @@ async def get_interview(
     bundle = await service.get(session, user=user, interview_id=interview_id)
     read = service.to_read(bundle, now)
     headers = {"ETag": service.etag(read)}
-    return respond(request, htmx, read, "interviews/_detail.html", headers=headers, **detail(read))
+    if not htmx.html:
+        return respond(request, htmx, read, "interviews/_detail.html", headers=headers)
+    can_send = await followups.can_send(session, user=user)
+    return respond(
+        request,
+        htmx,
+        read,
+        "interviews/_detail.html",
+        headers=headers,
+        **detail(read, can_send=can_send),
+    )
 
 
 @router.patch(
@@ -283,6 +294,7 @@ async def update_interview(
         return _go_to(f"/interviews/{read.id}")  # saved from the edit form
     headers = {"ETag": service.etag(read)}
     note = outcome_note(read) if "outcome" in data.model_fields_set else None
+    can_send = htmx.html and await followups.can_send(session, user=user)
     return respond(
         request,
         htmx,
@@ -290,7 +302,7 @@ async def update_interview(
         "interviews/_detail.html",
         headers=headers,
         note=note,
-        **detail(read),
+        **detail(read, can_send=can_send),
     )
 
 

@@ -112,6 +112,16 @@ class InterviewUpdate(Input):
     outcome: Outcome | None = None
 
 
+class LastReply(BaseModel):
+    """The latest reply the mailbox saw from a person of the interview."""
+
+    person_id: uuid.UUID = Field(
+        description="Who replied (they may since have left the interview's people)."
+    )
+    received_at: Instant
+    subject: str
+
+
 class InterviewRead(BaseModel):
     id: uuid.UUID
     company: str
@@ -131,6 +141,10 @@ class InterviewRead(BaseModel):
         description="The `UID` of the calendar invite it was imported from, if it was."
     )
     invite_sequence: int | None = Field(description="That invite's `SEQUENCE`.")
+    last_reply: LastReply | None = Field(
+        description="The latest reply your mailbox saw from one of the people, after the "
+        "interview; null when none (or no mailbox is connected)."
+    )
     followups: list[FollowupRead] = Field(description="Ordered by due_at, then id.")
     created_at: Instant
     updated_at: Instant

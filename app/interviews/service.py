@@ -21,6 +21,7 @@ from app.interviews.schemas import (
     InterviewCreate,
     InterviewRead,
     InterviewUpdate,
+    LastReply,
     Outcome,
     PersonIn,
     PersonRead,
@@ -69,9 +70,20 @@ def to_read(bundle: Bundle, now: datetime) -> InterviewRead:
         outcome=Outcome(interview.outcome),
         invite_uid=interview.invite_uid,
         invite_sequence=interview.invite_sequence,
+        last_reply=last_reply_of(interview),
         followups=[followups.to_read(r, now) for r in sorted(rows, key=followups.sort_key)],
         created_at=interview.created_at,
         updated_at=interview.updated_at,
+    )
+
+
+def last_reply_of(interview: Interview) -> LastReply | None:
+    if interview.last_reply_person_id is None or interview.last_reply_at is None:
+        return None
+    return LastReply(
+        person_id=interview.last_reply_person_id,
+        received_at=interview.last_reply_at,
+        subject=interview.last_reply_subject or "",
     )
 
 

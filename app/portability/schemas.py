@@ -10,6 +10,7 @@ from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
 from app.auth.schemas import Notifications, Policy, Templates
 from app.followups.schedule import Kind, Role, Status
+from app.followups.schemas import CancelReason, SentVia
 from app.interviews.schemas import MAX_PEOPLE, InviteUid, Outcome
 from app.wire import (
     Day,
@@ -81,8 +82,27 @@ class ExportFollowup(Input):
     cancelled_by_outcome: bool = Field(
         default=False, description="Cancelled by an outcome: a return to `pending` restores it."
     )
+    cancel_reason: CancelReason | None = Field(
+        default=None,
+        description="Why it was cancelled; only with status `cancelled` (absent: `outcome` "
+        "when `cancelled_by_outcome`, else `removed`).",
+    )
+    sent_via: SentVia | None = Field(
+        default=None, description="How it went out; only with status `sent` (absent: `user`)."
+    )
+    message_id: Annotated[Exact, StringConstraints(max_length=500)] | None = Field(
+        default=None,
+        description="The Message-ID of the email that went out: a later check-in is "
+        "threaded onto it.",
+    )
     created_at: Instant
     updated_at: Instant
+
+
+class ExportLastReply(Input):
+    person_id: uuid.UUID = Field(description="One of the interview's people, or one removed.")
+    received_at: Instant
+    subject: Annotated[Exact, StringConstraints(max_length=300)]
 
 
 class ExportInterview(Input):
@@ -102,6 +122,9 @@ class ExportInterview(Input):
         default=None, description="The `UID` of the calendar invite it was imported from."
     )
     invite_sequence: Integer | None = Field(default=None, ge=0)
+    last_reply: ExportLastReply | None = Field(
+        default=None, description="The latest reply the mailbox saw from one of the people."
+    )
     created_at: Instant
     updated_at: Instant
     people: list[ExportPerson] = Field(
@@ -113,7 +136,9 @@ class ExportInterview(Input):
 
 
 class ExportDocument(Input):
-    """All of one user's data. `GET /api/v1/export` writes it; `POST /api/v1/import` reads it."""
+    """All of one user's data. `GET /api/v1/export` writes it; `POST /api/v1/import` reads it.
+    The mailbox is not in it: its password never leaves the instance, and its settings
+    without it could not connect."""
 
     format: Literal["followup-export"] = Field(description="Always `followup-export`.")
     version: Literal[1] = Field(description="The document's version; this instance reads 1.")

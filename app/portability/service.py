@@ -14,7 +14,8 @@ from app.errors import Invalid
 from app.followups import drafts, schedule
 from app.followups import service as followups
 from app.followups.models import Followup
-from app.followups.schedule import Kind
+from app.followups.schedule import Kind, Status
+from app.followups.schemas import CancelReason, SentVia
 from app.interviews import service as interviews
 from app.interviews.models import Interview, Person
 from app.interviews.schemas import Outcome
@@ -25,6 +26,7 @@ from app.portability.schemas import (
     ExportDocument,
     ExportFollowup,
     ExportInterview,
+    ExportLastReply,
     ExportPerson,
     ExportProfile,
     ImportResult,
@@ -60,6 +62,16 @@ def profile_of(user: User) -> ExportProfile:
     )
 
 
+def _export_last_reply(interview: Interview) -> ExportLastReply | None:
+    if interview.last_reply_person_id is None or interview.last_reply_at is None:
+        return None
+    return ExportLastReply.model_construct(
+        person_id=interview.last_reply_person_id,
+        received_at=interview.last_reply_at,
+        subject=interview.last_reply_subject or "",
+    )
+
+
 def _export_interview(interview: Interview, people: list[Person], rows: list[Followup]) -> Any:
     return ExportInterview.model_construct(
         id=interview.id,
@@ -76,6 +88,7 @@ def _export_interview(interview: Interview, people: list[Person], rows: list[Fol
         outcome=Outcome(interview.outcome),
         invite_uid=interview.invite_uid,
         invite_sequence=interview.invite_sequence,
+        last_reply=_export_last_reply(interview),
         created_at=interview.created_at,
         updated_at=interview.updated_at,
         people=[
@@ -101,6 +114,9 @@ def _export_interview(interview: Interview, people: list[Person], rows: list[Fol
                 snoozed=r.snoozed,
                 draft_edited=r.draft_edited,
                 cancelled_by_outcome=r.cancelled_by_outcome,
+                cancel_reason=CancelReason(r.cancel_reason) if r.cancel_reason else None,
+                sent_via=SentVia(r.sent_via) if r.sent_via else None,
+                message_id=r.message_id,
                 created_at=r.created_at,
                 updated_at=r.updated_at,
             )
@@ -167,6 +183,12 @@ def _interview_problems(index: int, interview: ExportInterview) -> list[tuple[Lo
             problems.append(
                 ([*at, "followups", k, "person_id"], "no person with this id on this interview")
             )
+        if row.cancel_reason is not None and row.status != Status.CANCELLED:
+            problems.append(
+                ([*at, "followups", k, "cancel_reason"], "only a cancelled follow-up has one")
+            )
+        if row.sent_via is not None and row.status != Status.SENT:
+            problems.append(([*at, "followups", k, "sent_via"], "only a sent follow-up has one"))
         problem = _plan_key_problem(row)
         if problem is not None:
             problems.append(([*at, "followups", k, "plan_key"], problem))
@@ -239,7 +261,7 @@ def _rows_of(user: User, data: ExportInterview) -> tuple[Interview, list[Person]
     interview = Interview(
         id=uuid.uuid4(),
         user_id=user.id,
-        **data.model_dump(exclude={"id", "people", "followups", "outcome"}),
+        **data.model_dump(exclude={"id", "people", "followups", "outcome", "last_reply"}),
         outcome=data.outcome.value,
     )
     new_ids: dict[uuid.UUID, uuid.UUID] = {}
@@ -258,6 +280,11 @@ def _rows_of(user: User, data: ExportInterview) -> tuple[Interview, list[Person]
                 role=p.role.value,
             )
         )
+    if data.last_reply is not None:
+        # Like a removed person's thank-you key: someone no longer listed matches nobody.
+        interview.last_reply_person_id = new_ids.setdefault(data.last_reply.person_id, uuid.uuid4())
+        interview.last_reply_at = data.last_reply.received_at
+        interview.last_reply_subject = data.last_reply.subject
     prefix = schedule.THANK_YOU_FALLBACK_KEY + ":"
     rows = []
     for f in data.followups:
@@ -273,12 +300,42 @@ def _rows_of(user: User, data: ExportInterview) -> tuple[Interview, list[Person]
                 interview_id=interview.id,
                 plan_key=plan_key,
                 person_id=new_ids[f.person_id] if f.person_id is not None else None,
-                **f.model_dump(exclude={"id", "plan_key", "person_id", "kind", "status"}),
+                **f.model_dump(
+                    exclude={
+                        "id",
+                        "plan_key",
+                        "person_id",
+                        "kind",
+                        "status",
+                        "cancelled_by_outcome",
+                        "cancel_reason",
+                        "sent_via",
+                    }
+                ),
                 kind=f.kind.value,
                 status=f.status.value,
+                **_how_it_ended(f),
             )
         )
     return interview, people, rows
+
+
+def _how_it_ended(row: ExportFollowup) -> dict[str, Any]:
+    """Why a cancelled one was cancelled and how a sent one went out; a document from before
+    the mailbox has neither: an outcome or its person leaving, and by hand."""
+    reason: str | None = None
+    if row.status == Status.CANCELLED:
+        reason = (row.cancel_reason or _legacy_reason(row)).value
+    sent_via = (row.sent_via or SentVia.USER).value if row.status == Status.SENT else None
+    return {
+        "cancel_reason": reason,
+        "cancelled_by_outcome": reason == CancelReason.OUTCOME,
+        "sent_via": sent_via,
+    }
+
+
+def _legacy_reason(row: ExportFollowup) -> CancelReason:
+    return CancelReason.OUTCOME if row.cancelled_by_outcome else CancelReason.REMOVED
 
 
 async def import_document(

@@ -111,10 +111,12 @@ def compose_digest(
     tz: ZoneInfo,
     base_url: str,
     display_name: str,
+    mailbox_error: str | None = None,
 ) -> Digest | None:
-    """The digest for the user's local day, or None when nothing is due."""
+    """The digest for the user's local day, or None when nothing is due and their mailbox
+    is fine. `mailbox_error`: why the mailbox watch fails, when it does."""
     items = digest_items(sources, now, tz, base_url)
-    if not items:
+    if not items and mailbox_error is None:
         return None
     day = local_date(now, tz)
     counts = ", ".join(
@@ -122,9 +124,24 @@ def compose_digest(
         for s in Section
         if any(i.section is s for i in items)
     )
+    if mailbox_error is not None:
+        counts = f"{counts}, mailbox error" if counts else "your mailbox needs attention"
     subject = f"Followup: {counts} ({day.isoformat()})"
     text_lines = [f"Hello {display_name},", ""]
     html_parts = [f"<p>Hello {html.escape(display_name)},</p>"]
+    if mailbox_error is not None:
+        settings_link = f"{base_url}/settings"
+        text_lines += [
+            "Your mailbox cannot be read, so replies and sent follow-ups are not being noticed:",
+            f"  {mailbox_error}",
+            f"  Check it in Settings: {settings_link}",
+            "",
+        ]
+        html_parts.append(
+            "<p><strong>Your mailbox cannot be read</strong>, so replies and sent follow-ups "
+            f"are not being noticed: {html.escape(mailbox_error)} "
+            f'(<a href="{html.escape(settings_link)}">check it in Settings</a>)</p>'
+        )
     for section in Section:
         chosen = [i for i in items if i.section is section]
         if not chosen:

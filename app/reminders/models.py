@@ -14,6 +14,9 @@ from app.queue import UNSENT_INDEX_WHERE
 
 # The rows retention may delete (app/retention.py): the WHERE of their partial index.
 OUTBOX_DONE = text("status IN ('sent', 'failed')")
+# A follow-up the user sends through their own mailbox (app/mailbox/send.py): not mail to
+# the user, so not among "emails that could not be delivered" (the card says why instead).
+MAILBOX_SEND = "mailbox_send"
 
 
 class Outbox(Base):

@@ -14,7 +14,8 @@ from app import queue
 from app.auth.models import User, WebSession
 from app.followups.models import Followup
 from app.interviews.models import Interview
-from app.reminders.models import Outbox, PasswordReset
+from app.mailbox.models import Mailbox
+from app.reminders.models import MAILBOX_SEND, Outbox, PasswordReset
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 
@@ -27,6 +28,20 @@ async def users_for_digest(
     if after is not None:
         query = query.where(User.id > after)
     return list(await session.scalars(query.order_by(User.id).limit(limit)))
+
+
+async def mailbox_error(session: AsyncSession, user_id: uuid.UUID) -> str | None:
+    """Why the user's watched mailbox cannot be read, when it cannot (for the digest)."""
+    row = (
+        await session.execute(
+            select(Mailbox.status, Mailbox.last_error).where(
+                Mailbox.user_id == user_id, Mailbox.watch.is_(True)
+            )
+        )
+    ).first()
+    if row is None or row[0] != "error":
+        return None
+    return str(row[1] or "The mailbox could not be read.")
 
 
 async def users_for_due_now(
@@ -97,10 +112,18 @@ async def insert_ignoring_duplicate(session: AsyncSession, values: dict[str, Any
 
 
 async def claim(
-    session: AsyncSession, *, now: datetime, claimed_until: datetime, limit: int
+    session: AsyncSession,
+    *,
+    now: datetime,
+    claimed_until: datetime,
+    limit: int,
+    kinds: tuple[str, ...] | None = None,
 ) -> list[Outbox]:
-    """Lock up to `limit` due rows (skipping rows other workers hold) and mark them sending."""
-    ids = await queue.claim_ids(session, Outbox, now=now, claimed_until=claimed_until, limit=limit)
+    """Lock up to `limit` due rows (skipping rows other workers hold) and mark them sending;
+    only rows of these `kinds` when given."""
+    ids = await queue.claim_ids(
+        session, Outbox, now=now, claimed_until=claimed_until, limit=limit, kinds=kinds
+    )
     if not ids:
         return []
     rows = await session.scalars(
@@ -166,7 +189,11 @@ async def failed_of(session: AsyncSession, user_id: uuid.UUID, *, limit: int) ->
     """The user's emails that could not be delivered, newest first."""
     result = await session.scalars(
         select(Outbox)
-        .where(Outbox.user_id == user_id, Outbox.status == "failed")
+        .where(
+            Outbox.user_id == user_id,
+            Outbox.status == "failed",
+            Outbox.kind != MAILBOX_SEND,
+        )
         .order_by(Outbox.created_at.desc(), Outbox.id.desc())
         .limit(limit)
     )

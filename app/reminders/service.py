@@ -120,6 +120,7 @@ async def _enqueue_digest(
         tz=tz,
         base_url=settings.base_url,
         display_name=user.display_name,
+        mailbox_error=await repository.mailbox_error(session, user.id),
     )
     if composed is None:
         return False

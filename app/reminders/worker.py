@@ -1,6 +1,7 @@
-"""The worker: enqueue what is due, then claim outbox rows and deliver them over SMTP, and
-webhook deliveries over HTTP (app/webhooks/deliver.py) — in two loops side by side, so a
-slow receiver never holds up mail, nor a slow mail server webhooks."""
+"""The worker: enqueue what is due, then claim outbox rows and deliver them over SMTP, webhook
+deliveries over HTTP (app/webhooks/deliver.py), and watch the users' mailboxes over IMAP
+(app/mailbox/watch.py) — in loops side by side, so a slow receiver never holds up mail, nor
+a slow mail server webhooks or a silent mailbox either."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import logging
 import os
 import random
 import signal
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -26,6 +28,8 @@ from app import clock as app_clock
 from app import outbound, retention
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker, sqlite_file
+from app.mailbox import send as mailbox_send
+from app.mailbox import watch as mailbox_watch
 from app.reminders import mail, repository, service
 from app.reminders.models import Outbox
 from app.webhooks import addresses, deliver
@@ -59,6 +63,7 @@ class RoundResult:
     failed: int = 0
     statuses: list[str] = field(default_factory=list)
     webhooks: deliver.DeliveryRound = field(default_factory=deliver.DeliveryRound)
+    watch: mailbox_watch.WatchRound = field(default_factory=mailbox_watch.WatchRound)
 
 
 def message_for(config: mail.MailConfig, payload: dict[str, Any]) -> EmailMessage:
@@ -83,6 +88,7 @@ class Worker:
         sender: Sender = mail.send,
         clock: Callable[[], datetime] = app_clock.now,
         webhook_transport: httpx.AsyncBaseTransport | None = None,
+        mail_tls_context: ssl.SSLContext | None = None,
     ) -> None:
         self.settings = settings
         self.config = config
@@ -90,6 +96,8 @@ class Worker:
         self.sender = sender
         self.clock = clock
         self.deadline = settings.outbound_timeout_seconds
+        # Whom IMAP over TLS trusts, for the watch and a sent copy (tests: their own cert).
+        self.imap_tls = mail_tls_context
         self.in_flight = outbound.InFlight()
         self.webhooks = deliver.Deliverer(
             sessionmaker,
@@ -100,6 +108,13 @@ class Worker:
             transport=webhook_transport,
         )
         self.retention = retention.Pruner(sessionmaker, settings, stopping=lambda: self.stopping)
+        self.watcher = mailbox_watch.Watcher(
+            settings,
+            sessionmaker,
+            in_flight=self.in_flight,
+            clock=clock,
+            tls_context=mail_tls_context,
+        )
 
     @property
     def stopping(self) -> bool:
@@ -120,19 +135,24 @@ class Worker:
 
     async def run_once(self, now: datetime | None = None) -> RoundResult:
         """One round: prune when due (app/retention.py), enqueue what is due, then deliver
-        every due row, batch by batch, mail and webhooks side by side. `now` fixes the round's
-        time (tests); by default each batch reads the clock."""
+        every due row, batch by batch, mail and webhooks side by side, and read every due
+        mailbox once. `now` fixes the round's time (tests); by default each batch reads the
+        clock."""
         await self.retention.run_due(now or self.clock())
         result = RoundResult(enqueued=await self.enqueue(now or self.clock()))
         async with asyncio.TaskGroup() as group:
             group.create_task(self._deliver_mail(now, result))
             hooks = group.create_task(self.webhooks.run_once(now, self.clock))
+            watched = group.create_task(self.watcher.run_once(now))
         result.webhooks = hooks.result()
+        result.watch = watched.result()
         return result
 
     async def _deliver_mail(self, now: datetime | None, result: RoundResult) -> None:
-        # Without SMTP (email off) mail stays in the outbox; webhooks are still delivered.
-        while not self.stopping and self.config is not None:
+        # Without SMTP (email off) the instance's mail stays in the outbox; sends through the
+        # users' own mailboxes go out all the same, and webhooks are still delivered.
+        kinds = None if self.config is not None else (mailbox_send.KIND,)
+        while not self.stopping:
             at = now or self.clock()
             async with self.sessionmaker.begin() as session:
                 rows = await repository.claim(
@@ -140,6 +160,7 @@ class Worker:
                     now=at,
                     claimed_until=at + outbound.claim_for(self.deadline),
                     limit=BATCH,
+                    kinds=kinds,
                 )
             if not rows:
                 break
@@ -196,6 +217,8 @@ class Worker:
     async def _send_one(
         self, row: Outbox, now: datetime
     ) -> tuple[str, str | None, dict[str, object]]:
+        if row.kind == mailbox_send.KIND:
+            return await self._send_through_mailbox(row, now)
         assert self.config is not None  # only claimed when email is on
         try:
             await self.sender(self.config, await self._message(row, now), self.in_flight)
@@ -219,13 +242,72 @@ class Worker:
             },
         )
 
+    async def _send_through_mailbox(
+        self, row: Outbox, now: datetime
+    ) -> tuple[str, str | None, dict[str, object]]:
+        """A draft the user asked to send (POST …/send), through their own SMTP; then the
+        follow-up is sent and a copy goes to their sent folder. A refusal, or the last try,
+        leaves the follow-up scheduled with `send_error`."""
+        async with self.sessionmaker.begin() as session:
+            ready = await mailbox_send.prepare(
+                session, settings=self.settings, user_id=row.user_id, payload=row.payload, now=now
+            )
+        if isinstance(ready, mailbox_send.Dropped):
+            return "failed", ready.reason, _failed(ValueError(ready.reason))
+        try:
+            await mailbox_send.check_host(self.settings, ready.config.host, ready.config.port)
+            await self.sender(ready.config, ready.message, self.in_flight)
+        except (mail.PermanentMailError, addresses.Refused) as error:
+            return await self._send_refused(row, ready, error)
+        except mail.InterruptedMailError as error:
+            return "pending", str(error), _pending(error, due_at=now)
+        except (mail.TransientMailError, OSError, TimeoutError) as error:
+            if row.attempts >= mailbox_send.MAX_ATTEMPTS:
+                return await self._send_refused(row, ready, error, tries=row.attempts)
+            return "pending", str(error), _pending(error, due_at=now + backoff(row.attempts))
+        # It went out: recorded at once, with the outbox row, so no retry sends it again.
+        values: dict[str, object] = {
+            "status": repository.SENT,
+            "claimed_until": None,
+            "sent_at": now,
+            "last_error": None,
+        }
+        async with self.sessionmaker.begin() as session:
+            await mailbox_send.sent(session, ready=ready, now=now)
+            await repository.mark(session, row.id, **values)
+        await mailbox_send.append_copy(
+            self.settings, ready, now=now, deadline=self.deadline, tls_context=self.imap_tls
+        )
+        return "sent", None, values
+
+    async def _send_refused(
+        self, row: Outbox, ready: mailbox_send.Ready, error: Exception, *, tries: int = 0
+    ) -> tuple[str, str | None, dict[str, object]]:
+        if isinstance(error, addresses.Refused):
+            sentence = f"Not sent: the mail server's address is not allowed ({error})."
+        elif tries:
+            sentence = (
+                f"Not sent: your mail server could not be reached after {tries} tries "
+                f"({str(error).strip().rstrip('.')})."
+            )
+        else:
+            sentence = mailbox_send.refusal_sentence(error)
+        async with self.sessionmaker.begin() as session:
+            await mailbox_send.refused(
+                session, user_id=ready.user_id, followup_id=ready.followup_id, sentence=sentence
+            )
+        return "failed", str(error), _failed(error)
+
     async def run_forever(self, interval: float) -> None:
-        """Round after round until stopped: mail (with enqueueing), webhooks and pruning each
-        in a loop of its own, so a slow party on one side never delays the other."""
+        """Round after round until stopped: mail (with enqueueing), webhooks, pruning and the
+        mailbox watch (every FOLLOWUP_MAIL_POLL_SECONDS) each in a loop of its own, so a slow
+        party on one side never delays the other."""
+        poll = max(self.settings.mail_poll_seconds, 1.0)
         async with asyncio.TaskGroup() as group:
             group.create_task(self._every(interval, self._mail_round, "mail"))
             group.create_task(self._every(interval, self._webhook_round, "webhook"))
             group.create_task(self._every(interval, self._retention_round, "retention"))
+            group.create_task(self._every(poll, self._watch_round, "mailbox watch"))
 
     async def _mail_round(self) -> None:
         result = RoundResult(enqueued=await self.enqueue(self.clock()))
@@ -233,6 +315,9 @@ class Worker:
 
     async def _webhook_round(self) -> None:
         await self.webhooks.run_once(None, self.clock)
+
+    async def _watch_round(self) -> None:
+        await self.watcher.run_once(None)
 
     async def _retention_round(self) -> None:
         await self.retention.run_due(self.clock())  # at most hourly: the pruner keeps count

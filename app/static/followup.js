@@ -1,4 +1,5 @@
-/* Followup's only script: a JSON form encoder for htmx, time zones, copy buttons.
+/* Followup's only script: a JSON form encoder for htmx, time zones, copy buttons, the
+   mailbox provider picker.
    Served from app/static; no build step, no inline script (the CSP forbids it). */
 (function () {
   "use strict";
@@ -187,6 +188,21 @@
       var heading = document.querySelector("#today-title, #editor-title, #interview h1");
       if (heading) { heading.focus({ preventScroll: true }); }
     }
+  });
+
+  // The mailbox's provider picker fills in the servers (the form still sends what is typed).
+  document.addEventListener("change", function (event) {
+    var picker = event.target.closest && event.target.closest("select[data-provider-picker]");
+    var option = picker && picker.selectedOptions[0];
+    var form = picker && picker.closest("form");
+    if (!option || !option.value || !form) { return; }
+    ["imap", "smtp"].forEach(function (side) {
+      ["host", "port", "security"].forEach(function (part) {
+        var field = form.querySelector('[name="' + side + "." + part + '"]');
+        var value = option.getAttribute("data-" + side + "-" + part);
+        if (field && value !== null) { field.value = value; }
+      });
+    });
   });
 
   // Live preview of a draft: the preview pane mirrors the editor as plain text.

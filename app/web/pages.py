@@ -79,4 +79,7 @@ async def followup_page(
     request: Request, followup_id: FollowupId, session: SessionDep, user: CurrentUser, now: Now
 ) -> Response:
     row = await followups.get(session, user=user, followup_id=followup_id)
-    return render(request, "followups/page.html", followup=followups.to_read(row, now))
+    can_send = await followups.can_send(session, user=user)
+    return render(
+        request, "followups/page.html", followup=followups.to_read(row, now), can_send=can_send
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -69,6 +70,12 @@ def span(delta: timedelta) -> str:
     return f"{days} day{'s' if days != 1 else ''}"
 
 
+def sent_words(followup: Any, when: Callable[[datetime], str]) -> str:
+    """How a sent follow-up went out, in words: "Sent from your mailbox today at 14:02"."""
+    how = {"mailbox": "Sent from your mailbox", "app": "Sent by Followup"}
+    return f"{how.get(followup.sent_via, 'Sent')} {when(followup.sent_at)}"
+
+
 def render(
     request: Request,
     template: str,
@@ -88,6 +95,7 @@ def render(
         "when": lambda moment: _when_from(moment, tz, today),
         "local": lambda moment: moment.astimezone(tz),
         "span": span,
+        "sent_words": lambda f: sent_words(f, lambda moment: _when_from(moment, tz, today)),
     }
     return templates.TemplateResponse(
         request, template, {**base, **context}, status_code=status, headers=headers

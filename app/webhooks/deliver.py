@@ -72,6 +72,11 @@ def summary(event: str, data: dict[str, Any]) -> tuple[str, str]:
             "Interview outcome",
             f"Interview {where}: outcome is now {data.get('outcome', '')}",
         ),
+        "interview.replied": (
+            "Reply received",
+            f"{(data.get('person') or {}).get('name') or 'Someone'} replied about {where}: "
+            f"{subject}",
+        ),
     }
     return lines.get(event, ("Followup test", "This is a test event from Followup."))
 

@@ -17,6 +17,7 @@ class Event(StrEnum):
     FOLLOWUP_SENT = "followup.sent"
     INTERVIEW_CREATED = "interview.created"
     INTERVIEW_OUTCOME_CHANGED = "interview.outcome_changed"
+    INTERVIEW_REPLIED = "interview.replied"
 
 
 class Format(StrEnum):
