@@ -154,7 +154,17 @@ async def test_special_folder_finds_the_folders_by_their_special_use(
         assert await imap.special_folder() == "Sent"
         assert await imap.special_folder("\\Sent") == "Sent"
         assert await imap.special_folder("\\Junk") == "Junk"
-        assert await imap.special_folder("\\Archive") is None
+        assert await imap.special_folder("\\Important") is None
+
+
+async def test_special_folder_falls_back_on_the_usual_names_when_the_server_marks_none(
+    dovecot: Dovecot, mail_user: MailUser
+) -> None:
+    with dovecot.imap(mail_user) as connection:  # a folder dovecot gives no special use
+        assert connection.create('"Archive"')[0] == "OK"
+    async with open_imap(mail_user.login()) as imap:
+        assert await imap.special_folder("\\Archive") == "Archive"
+        assert "Archive" in await imap.folders()
 
 
 async def test_headers_since_reads_new_messages_decoded_and_leaves_them_unseen(
