@@ -667,3 +667,14 @@ async def test_no_sent_folder_found_is_said(
     assert result["imap"]["ok"] is False
     assert "found no sent folder" in result["imap"]["error"]
     assert "Sent folder" in result["imap"]["error"]
+
+
+async def test_the_password_is_stored_only_sealed(
+    client: httpx.AsyncClient, jane: dict[str, str], mail_app: Any, smtp_server: int
+) -> None:
+    from tests.test_secrets_at_rest import places_holding
+
+    assert (await client.put(URL, json=loopback(smtp_server), headers=jane)).status_code == 201
+    keyed = {**jane, "Idempotency-Key": "test-1"}
+    assert (await client.post(URL + "/test", headers=keyed)).status_code == 200
+    assert await places_holding(mail_app, PASSWORD) == []
