@@ -8,7 +8,7 @@ import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, EmailStr, Field, StrictBool, StringConstraints
 
 from app.wire import Input, Instant, Integer, OptStr200, Storable, Trimmed
 
@@ -27,11 +27,18 @@ class Status(StrEnum):
     ERROR = "error"
 
 
+# A name of letters, digits, hyphens and dots, or an IP address (IPv6 in brackets or not).
+_HOST_PATTERN = r"^([A-Za-z0-9-]{1,63}\.)*[A-Za-z0-9-]{1,63}\.?$|^\[?[0-9A-Fa-f:.]+\]?$"
+
 _LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 
 
 def _host(value: str) -> str:
     """A host name (RFC 1123 labels) or an IP address, lower case, without a trailing dot."""
+    if not re.fullmatch(_HOST_PATTERN, value):
+        raise ValueError(
+            "is not a valid host name (letters, digits and hyphens, e.g. imap.example.com)"
+        )
     host = value.lower().removesuffix(".")
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
@@ -57,8 +64,8 @@ Host = Annotated[
     str,
     StringConstraints(min_length=1, max_length=255),
     Storable,
-    Trimmed,
     AfterValidator(_host),
+    Field(json_schema_extra={"pattern": _HOST_PATTERN}),
     Field(examples=["imap.fastmail.com"]),
 ]
 # Kept exactly as typed (spaces too: some providers show app passwords in groups).
@@ -98,8 +105,10 @@ class MailboxWrite(Input):
         description="Null: the folder the server marks `\\Sent` (RFC 6154 SPECIAL-USE), "
         "else one with a usual name.",
     )
-    watch: bool = Field(default=True, description="Read new messages' headers every few minutes.")
-    send: bool = Field(
+    watch: StrictBool = Field(
+        default=True, description="Read new messages' headers every few minutes."
+    )
+    send: StrictBool = Field(
         default=False,
         description="Allow `POST /api/v1/followups/{id}/send` through this mailbox.",
     )

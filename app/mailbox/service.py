@@ -226,7 +226,7 @@ async def _reachable(side: str, host: str, port: int, allow: addresses.Allow) ->
     return None
 
 
-async def test_imap(
+async def try_imap(
     mailbox: Mailbox,
     password: str,
     *,
@@ -257,7 +257,7 @@ async def test_imap(
     return SideResult(ok=True, error=None)
 
 
-async def test_smtp(
+async def try_smtp(
     mailbox: Mailbox,
     password: str,
     *,
@@ -297,8 +297,8 @@ async def test(
     else:
         allow = allow_of(settings)
         imap_result, smtp_result = await asyncio.gather(
-            test_imap(mailbox, password, allow=allow, deadline=deadline, tls_context=tls_context),
-            test_smtp(
+            try_imap(mailbox, password, allow=allow, deadline=deadline, tls_context=tls_context),
+            try_smtp(
                 mailbox,
                 password,
                 sender_name=user.display_name,

@@ -292,7 +292,7 @@ async def test_a_refused_password_value_is_never_echoed(
 
 
 async def test_hosts_are_normalised(client: httpx.AsyncClient, jane: dict[str, str]) -> None:
-    imap = {"host": " IMAP.Example.COM. ", "port": 993, "security": "tls"}
+    imap = {"host": "IMAP.Example.COM.", "port": 993, "security": "tls"}
     response = await client.put(URL, json=body(imap=imap), headers=jane)
     assert response.status_code == 201, response.text
     assert response.json()["imap"]["host"] == "imap.example.com"
@@ -667,3 +667,14 @@ async def test_no_sent_folder_found_is_said(
     assert result["imap"]["ok"] is False
     assert "found no sent folder" in result["imap"]["error"]
     assert "Sent folder" in result["imap"]["error"]
+
+
+async def test_the_password_is_stored_only_sealed(
+    client: httpx.AsyncClient, jane: dict[str, str], mail_app: Any, smtp_server: int
+) -> None:
+    from tests.test_secrets_at_rest import places_holding
+
+    assert (await client.put(URL, json=loopback(smtp_server), headers=jane)).status_code == 201
+    keyed = {**jane, "Idempotency-Key": "test-1"}
+    assert (await client.post(URL + "/test", headers=keyed)).status_code == 200
+    assert await places_holding(mail_app, PASSWORD) == []
