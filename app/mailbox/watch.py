@@ -160,6 +160,11 @@ class Watcher:
             )
         except (OSError, TimeoutError) as failure:
             error = f"The mailbox server could not be reached ({failure})."
+        except Exception:
+            # A fault of ours (or the database's): this mailbox waits its backoff, the
+            # others and the worker's other loops go on.
+            log.exception("mailbox watch failed unexpectedly on mailbox %s", mailbox.id)
+            error = "Something unexpected failed while reading the mailbox; it will be tried again."
         await self._finish(mailbox, error=error, finished=finished, now=now, result=result)
 
     async def _finish(
