@@ -10,7 +10,7 @@ twice, however many workers run."""
 from __future__ import annotations
 
 import asyncio
-import ipaddress
+import contextlib
 import json
 import logging
 import ssl
@@ -19,7 +19,6 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -30,7 +29,7 @@ from app.config import Settings
 from app.followups import service as followups
 from app.followups.models import Followup
 from app.followups.schedule import Kind, Status
-from app.followups.schemas import FollowupUpdate, SettableStatus
+from app.followups.schemas import CancelReason, FollowupUpdate, SentVia, SettableStatus
 from app.interviews import repository as interviews
 from app.interviews.models import Interview, Person
 from app.mailbox import imap, rules, secrets
@@ -78,36 +77,6 @@ class WatchRound:
     sent: int = 0
 
 
-class HostRefused(Exception):
-    """The mailbox's server is at an address FOLLOWUP_MAIL_ALLOW does not allow."""
-
-
-async def check_host(host: str, port: int, allow: addresses.Allow) -> None:
-    """Private, loopback and link-local servers are refused unless allowed, like webhooks."""
-    name = host.strip().rstrip(".").lower().strip("[]")
-    literal: addresses.IPAddress | None
-    try:
-        literal = ipaddress.ip_address(name) if ":" in name else addresses.ipv4_literal(name)
-    except ValueError:
-        literal = None
-    target = addresses.Target(
-        scheme="imap",
-        host=str(literal) if literal is not None else name,
-        port=port,
-        path="/",
-        literal=literal,
-    )
-    try:
-        await addresses.checked_addresses(target, allow)
-    except addresses.Refused as error:
-        raise HostRefused(
-            f"The mailbox server {host} is not allowed ({error}); an administrator can "
-            "allow it with FOLLOWUP_MAIL_ALLOW."
-        ) from None
-    except (OSError, TimeoutError):
-        pass  # does not resolve now: connecting will say so in its own words
-
-
 class Watcher:
     """Watches every due mailbox: several at once, each claimed so no other worker reads it
     meanwhile, each IMAP call under the overall deadline."""
@@ -128,7 +97,7 @@ class Watcher:
         self.tls_context = tls_context
         self.deadline = settings.outbound_timeout_seconds
         self.poll_seconds = max(settings.mail_poll_seconds, 1.0)
-        self.allow = addresses.parse_allow(settings.mail_allow)
+        self.allow = mailbox_service.allow_of(settings)
         # The longest one mailbox's pass took (seconds), for measurements.
         self.longest_pass = 0.0
 
@@ -180,8 +149,10 @@ class Watcher:
         except repository.FolderMoved:
             log.info(json.dumps({"event": "watch_moved", "mailbox_id": str(mailbox.id)}))
             return
-        except (secrets.Unreadable, imap.ImapError, HostRefused) as failure:
+        except (secrets.Unreadable, imap.ImapError) as failure:
             error = str(failure)
+        except addresses.Refused as failure:
+            error = f"The IMAP host {failure}."
         except outbound.DeadlineExceeded:
             error = (
                 f"Reading the mailbox took longer than {PASS_BUDGET_SECONDS + 2 * self.deadline:g}"
@@ -189,6 +160,11 @@ class Watcher:
             )
         except (OSError, TimeoutError) as failure:
             error = f"The mailbox server could not be reached ({failure})."
+        except Exception:
+            # A fault of ours (or the database's): this mailbox waits its backoff, the
+            # others and the worker's other loops go on.
+            log.exception("mailbox watch failed unexpectedly on mailbox %s", mailbox.id)
+            error = "Something unexpected failed while reading the mailbox; it will be tried again."
         await self._finish(mailbox, error=error, finished=finished, now=now, result=result)
 
     async def _finish(
@@ -240,16 +216,13 @@ class Watcher:
     ) -> bool:
         """Read both folders; False when the budget ran out before the end."""
         started = time.monotonic()
-        await check_host(mailbox.imap_host, mailbox.imap_port, self.allow)
-        login = imap.ImapLogin(
-            host=mailbox.imap_host,
-            port=mailbox.imap_port,
-            security=_security(mailbox.imap_security),
-            username=mailbox.username,
-            password=password,
-        )
+        # A name that does not resolve now: connecting says so in its own words.
+        with contextlib.suppress(OSError, TimeoutError):
+            await mailbox_service.check_host(mailbox.imap_host, mailbox.imap_port, self.allow)
         async with imap.open_imap(
-            login, deadline=self.deadline, tls_context=self.tls_context
+            mailbox_service.imap_login(mailbox, password),
+            deadline=self.deadline,
+            tls_context=self.tls_context,
         ) as session:
             folders: list[tuple[str, str]] = [(rules.INBOX, mailbox.inbox_folder or "INBOX")]
             sent = mailbox.sent_folder or await session.special_folder("\\Sent")
@@ -386,12 +359,6 @@ class Watcher:
 Bundle = tuple[Interview, list[Person], list[Followup]]
 
 
-def _security(value: str) -> imap.Security:
-    if value in ("tls", "starttls", "none"):
-        return cast(imap.Security, value)
-    raise imap.ImapError(f'The mailbox\'s IMAP security "{value}" is not tls, starttls or none.')
-
-
 async def _lock_bundles(
     session: AsyncSession, user_id: uuid.UUID, interview_ids: set[uuid.UUID]
 ) -> dict[uuid.UUID, Bundle]:
@@ -447,7 +414,7 @@ async def _mark_sent(
         if_match=None,
         now=now,
     )
-    row.sent_via = "mailbox"
+    row.sent_via = SentVia.MAILBOX.value
     message_id = rules.normalise_message_id(header.message_id)
     row.message_id = f"<{message_id}>"[:500] if message_id else None
     await session.flush()
@@ -471,9 +438,7 @@ async def _record_reply(
         interview.updated_at = now
     for row in rows:
         if row.kind == Kind.CHECK_IN and row.status == Status.SCHEDULED:
-            row.status = Status.CANCELLED.value
-            row.cancel_reason = "replied"
-            row.cancelled_by_outcome = False
+            followups.cancel(row, CancelReason.REPLIED)
             row.updated_at = now
     await session.flush()
     person = next((p for p in people if p.id == reply.person_id), None)

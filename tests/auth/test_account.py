@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from app import clock
 from app.auth.models import User
 from app.group.models import GroupTemplate
+from app.mailbox.models import Mailbox, MailboxFolder, MailboxMessage
 from app.reminders import service as reminders
 from app.tables import metadata
 from tests.conftest import PASSWORD, client_of, create_interview, register, token_for
@@ -117,6 +118,16 @@ async def fill_every_table(app: Any, client: httpx.AsyncClient, email: str) -> d
     assert tested.status_code < 300, tested.text
     reset = await client.post("/api/v1/auth/password-reset", json={"email": email})
     assert reset.status_code == 202  # queued; its link is made when the worker sends it
+    server = {"host": "93.184.215.14", "port": 993, "security": "tls"}
+    mailbox = {
+        "address": email,
+        "username": email,
+        "password": "pw",
+        "imap": server,
+        "smtp": server,
+    }
+    connected = await client.put("/api/v1/me/mailbox", json=mailbox, headers=headers)
+    assert connected.status_code == 201, connected.text
     async with client_of(app) as browser:
         await sign_in(browser, email)
     async with app.state.sessionmaker() as session:
@@ -129,6 +140,22 @@ async def fill_every_table(app: Any, client: httpx.AsyncClient, email: str) -> d
             now=clock.now(),
             valid_for=timedelta(hours=1),
         )
+        # What the mailbox watch keeps: a folder's position, a counted message's hash.
+        mailbox_id = await session.scalar(
+            select(Mailbox.id).where(Mailbox.user_id == uuid.UUID(user["id"]))
+        )
+        assert mailbox_id is not None
+        session.add(
+            MailboxFolder(
+                user_id=member.id,
+                mailbox_id=mailbox_id,
+                role="inbox",
+                name="INBOX",
+                uidvalidity=1,
+                last_uid=7,
+            )
+        )
+        session.add(MailboxMessage(user_id=member.id, key="cd" * 32))
         session.add(
             GroupTemplate(
                 user_id=uuid.UUID(user["id"]),
