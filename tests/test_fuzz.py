@@ -191,6 +191,7 @@ def _seed_data(server: FuzzServer) -> None:
             return response.json()  # type: ignore[no-any-return]
 
         webhooks = [new_webhook(), new_webhook()]
+
         def new_member(n: int) -> str:
             response = client.post(
                 "/api/v1/auth/register",

@@ -24,6 +24,7 @@ from app.interviews.schemas import (
     Outcome,
     PersonIn,
 )
+from app.mailbox import repository as mailboxes
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,13 @@ class InviteImport:
 
 
 async def own_addresses(session: AsyncSession, user: User) -> set[str]:
-    """The user's own addresses, lower-cased: on an invite they are the user, not someone met.
-    The one place that knows them (a connected mailbox's address belongs here too)."""
-    del session  # kept for addresses that live in other tables
-    return {user.email.lower()}
+    """The user's own addresses, lower-cased: on an invite they are the user, not someone met
+    — the account's email and a connected mailbox's address."""
+    own = {user.email.lower()}
+    mailbox = await mailboxes.get(session, user.id)
+    if mailbox is not None:
+        own.add(mailbox.address.lower())
+    return own
 
 
 async def import_invite(

@@ -413,8 +413,8 @@ async def _mark_sent(
         patch=FollowupUpdate(status=SettableStatus.SENT, sent_at=sent_at),
         if_match=None,
         now=now,
+        via=SentVia.MAILBOX.value,
     )
-    row.sent_via = SentVia.MAILBOX.value
     message_id = rules.normalise_message_id(header.message_id)
     row.message_id = f"<{message_id}>"[:500] if message_id else None
     await session.flush()

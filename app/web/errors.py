@@ -10,11 +10,15 @@ from fastapi.responses import RedirectResponse
 
 from app.web.templating import render
 
+# Forms that share a page with another form's fields of the same name (Settings has the
+# account's password and the mailbox's) name their error slots with a prefix, by endpoint.
+SLOT_PREFIXES = {"/api/v1/me/mailbox": "mailbox-"}
 
-def field_id(loc: list[str | int]) -> str:
+
+def field_id(loc: list[str | int], prefix: str = "") -> str:
     """Where a field shows its error: body.people.0.name -> error-people-0-name."""
     parts = loc[1:] if len(loc) > 1 and loc[0] in ("body", "query", "path", "header") else loc
-    return "error-" + "-".join(str(part) for part in parts)
+    return "error-" + prefix + "-".join(str(part) for part in parts)
 
 
 def field_label(loc: list[str | int]) -> str:
@@ -49,8 +53,10 @@ def html_error(
         if htmx:
             return Response(status_code=204, headers={**headers, "HX-Redirect": target})
         return RedirectResponse(target, status_code=303, headers=headers)
+    prefix = SLOT_PREFIXES.get(request.url.path, "")
     fields = [
-        {"id": field_id(e["loc"]), "label": field_label(e["loc"]), "msg": e["msg"]} for e in errors
+        {"id": field_id(e["loc"], prefix), "label": field_label(e["loc"]), "msg": e["msg"]}
+        for e in errors
     ]
     if htmx:
         # Nothing in the page is replaced but the error slots, so what was typed stays.

@@ -85,11 +85,11 @@ async def test_a_refused_host_is_shown_beside_its_field(browser: Browser, make_a
     imap = {"host": "imap example", "port": 993, "security": "tls"}
     response = await browser.client.put(URL, json=body(imap=imap), headers=browser.headers(SECTION))
     assert response.status_code == 422
-    assert "host name" in error_slot(response, "error-imap-host")
+    assert "host name" in error_slot(response, "error-mailbox-imap-host")
     short = await browser.client.put(
         URL, json=body(password=PASSWORD + "x" * 1000), headers=browser.headers(SECTION)
     )
-    assert error_slot(short, "error-password")
+    assert error_slot(short, "error-mailbox-password")
     assert PASSWORD not in short.text
 
 
