@@ -6,7 +6,7 @@
 set -eu
 
 data=${FOLLOWUP_DATA_DIR:-/data}
-if [ -d "$data" ] && ! ( : > "$data/.write-test" ) 2>/dev/null; then
+if ! mkdir -p "$data" 2>/dev/null || ! ( : > "$data/.write-test" ) 2>/dev/null; then
   echo "followup: the data folder $data is not writable by uid $(id -u) (gid $(id -g))." >&2
   echo "  Give it to that user (chown -R $(id -u) on the host folder), or make it writable by" >&2
   echo "  group $(id -g) (chgrp -R $(id -g) and chmod -R g+rwX), or run the container with" >&2
