@@ -30,7 +30,11 @@ if ! podman image exists "$base"; then
     chroot "$rootfs" sh -c 'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3 python3-venv ca-certificates && rm -rf /var/lib/apt/lists/*'
     ln -sf /usr/bin/python3 "$rootfs/usr/local/bin/python"
   fi
-  tar -C "$rootfs" -c . | podman import --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' - "$base"
+  # This machine's trust store, so pip inside the build trusts what the host trusts.
+  cp /etc/ssl/certs/ca-certificates.crt "$rootfs/etc/ssl/certs/ca-certificates.crt"
+  tar -C "$rootfs" -c . | podman import \
+    --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
+    --change 'ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt' - "$base"
 fi
 
 podman build --format docker --pull=never \
