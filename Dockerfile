@@ -51,7 +51,7 @@ ENV PATH=/venv/bin:$PATH \
 RUN apt-get update \
     && apt-get install -y --no-install-recommends postgresql-client \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --gid 0 --home-dir /tmp --no-create-home followup \
+    && echo "followup:x:10001:0:Followup:/tmp:/usr/sbin/nologin" >> /etc/passwd \
     && mkdir -p /data && chown 10001:0 /data && chmod 2775 /data
 COPY --from=build /venv /venv
 COPY docker/entrypoint.sh /usr/local/bin/followup-entrypoint

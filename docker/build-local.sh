@@ -40,5 +40,6 @@ fi
 podman build --format docker --pull=never \
   --build-arg "VERSION=$version" \
   --build-arg "REVISION=$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
+  --build-arg "CREATED=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
   -t "$tag" .
 echo "built $tag"
