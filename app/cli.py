@@ -89,7 +89,7 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     if args.wait > 0:
         _wait_for_database(settings, args.wait)
     if args.check:
-        require_current_schema(settings, "followup serve")
+        require_current_schema(settings, "followup")
         print("Database is up to date.")
         return 0
     before, after = migrate(settings)
