@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test timeshift lint format openapi migrate screenshots clean bench
+.PHONY: run test timeshift lint format openapi migrate screenshots clean bench image
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/actionlint
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
@@ -51,6 +52,11 @@ screenshots: $(STAMP)
 BENCH_SIZE ?= M
 bench: $(STAMP)
 	BENCH_SIZE=$(BENCH_SIZE) $(BIN)/python -m bench.run
+
+# The Docker image, built with podman from Debian's packages where no registry is reachable
+# (docker/build-local.sh; needs root, podman and debootstrap). Not part of `make test`.
+image:
+	sh docker/build-local.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

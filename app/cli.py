@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import TypeAdapter, ValidationError
 
-from app import clock
+from app import __version__, clock
+from app.command import add_healthcheck_arguments, default_port, healthcheck
 from app.config import Settings, project_path
 
 if TYPE_CHECKING:
@@ -54,13 +55,21 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     import uvicorn
 
-    # Migrations run in a child process, so the serving process never imports Alembic
-    # (measured: ~10 MB of RSS it would keep for its whole life). Same environment, so the
-    # child reads the same settings.
-    migration = subprocess.run([sys.executable, "-m", "app.cli", "migrate"], check=False)
+    from app import logs
+
+    # The one migration step of a start (FOLLOWUP_MIGRATE=0: only a check that the schema is
+    # current). In a child process, so the serving process never imports Alembic (measured:
+    # ~10 MB of RSS it would keep for its whole life); same environment, same settings.
+    step = ["migrate"] if settings.migrate_on_start else ["migrate", "--check"]
+    migration = subprocess.run(
+        [sys.executable, "-m", "app.cli", *step, "--wait", f"{settings.db_wait_seconds:g}"],
+        check=False,
+    )
     if migration.returncode != 0:
-        print("followup serve: migrations failed; not serving.", file=sys.stderr)
+        what = "migrations failed" if settings.migrate_on_start else "the schema is not current"
+        print(f"followup serve: {what}; not serving.", file=sys.stderr)
         return migration.returncode
+    _create_first_admin(settings)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -69,7 +78,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         workers=args.workers,
         proxy_headers=True,
         forwarded_allow_ips=args.forwarded_allow_ips,
-        access_log=False,
+        access_log=False,  # the app's own access log (FOLLOWUP_ACCESS_LOG) redacts secrets
+        log_config=logs.log_config(settings),
+        log_level=settings.log_level.lower(),
     )
     return 0
 
@@ -77,6 +88,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     if args.wait > 0:
         _wait_for_database(settings, args.wait)
+    if args.check:
+        require_current_schema(settings, "followup")
+        print("Database is up to date.")
+        return 0
     before, after = migrate(settings)
     if before == after:
         print(f"Database is up to date (revision {after}).")
@@ -114,6 +129,97 @@ def _wait_for_database(settings: Settings, seconds: float) -> None:
         engine.dispose()
 
 
+def schema_revisions(settings: Settings) -> tuple[str | None, str | None, set[str]]:
+    """The database's Alembic revision (None: no schema yet), this version's head and every
+    revision this version knows."""
+    from pathlib import Path
+
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine, pool
+
+    from app.db import sqlite_file, sync_url
+
+    script = ScriptDirectory.from_config(alembic_config(settings.database_url))  # type: ignore[arg-type]
+    known = {revision.revision for revision in script.walk_revisions()}
+    head = script.get_current_head()
+    path = sqlite_file(settings.database_url)
+    if path and not Path(path).exists():
+        return None, head, known  # not created yet (connecting would create the file)
+    engine = create_engine(sync_url(settings.database_url), poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision(), head, known
+    finally:
+        engine.dispose()
+
+
+def require_current_schema(settings: Settings, command: str, wait: float = 0) -> None:
+    """Exits with a clear message unless the database has this version's schema; waits up
+    to `wait` seconds for it first (another process may be migrating it)."""
+    import time
+
+    deadline = time.monotonic() + wait
+    while True:
+        current, head, known = schema_revisions(settings)
+        if current == head:
+            return
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(1)
+    if current is None:
+        state = f"the database has no schema yet (this version needs revision {head})"
+    elif current not in known:
+        raise SystemExit(
+            f"{command}: the database is at revision {current}, which this version "
+            f"({__version__}) does not know: a newer Followup migrated it. Run that version, "
+            "or restore the backup taken before the upgrade."
+        )
+    else:
+        state = (
+            f"the database schema is out of date (revision {current}; this version needs {head})"
+        )
+    raise SystemExit(
+        f"{command}: {state}. Run `followup migrate` first, or start `followup serve`, which "
+        "migrates at start unless FOLLOWUP_MIGRATE=0."
+    )
+
+
+def _create_first_admin(settings: Settings) -> None:
+    """FOLLOWUP_ADMIN_EMAIL with FOLLOWUP_ADMIN_PASSWORD(_FILE): the first account, an admin,
+    made before serving, so no visitor can register first; nothing once any account exists."""
+    from sqlalchemy.exc import IntegrityError
+
+    from app.auth.schemas import RegisterIn
+
+    if not settings.admin_email:
+        return
+    if not settings.admin_password:
+        raise SystemExit(
+            "FOLLOWUP_ADMIN_EMAIL is set without FOLLOWUP_ADMIN_PASSWORD_FILE (or "
+            "FOLLOWUP_ADMIN_PASSWORD): set one, or unset FOLLOWUP_ADMIN_EMAIL."
+        )
+    try:
+        data = RegisterIn(
+            email=settings.admin_email,
+            password=settings.admin_password,
+            display_name=settings.admin_email.split("@")[0],
+        )
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, item['loc']))}: {item['msg']}" for item in error.errors()
+        )
+        raise SystemExit(f"FOLLOWUP_ADMIN_EMAIL / FOLLOWUP_ADMIN_PASSWORD: {problems}") from None
+    try:
+        user_id = asyncio.run(
+            _add_user(settings, data.email, data.password, data.display_name, True, first=True)
+        )
+    except IntegrityError:
+        user_id = None  # another replica starting at the same time made it
+    if user_id is not None:
+        print(f"Created the first admin, {data.email.lower()}.", file=sys.stderr)
+
+
 def _read_password() -> str:
     if sys.stdin.isatty():
         password = getpass.getpass("Password: ")
@@ -123,8 +229,14 @@ def _read_password() -> str:
     return sys.stdin.readline().rstrip("\n")
 
 
-async def _add_user(settings: Settings, email: str, password: str, name: str, admin: bool) -> str:
+async def _add_user(
+    settings: Settings, email: str, password: str, name: str, admin: bool, *, first: bool = False
+) -> str | None:
+    """The new account's id; with `first`, None (and nothing made) when any account exists."""
+    from sqlalchemy import exists, select
+
     from app.auth import service
+    from app.auth.models import User
     from app.auth.repository import user_by_email
     from app.db import create_engine, create_sessionmaker
 
@@ -133,10 +245,10 @@ async def _add_user(settings: Settings, email: str, password: str, name: str, ad
         # Commits when the block ends, `return` included (a `return` inside
         # `async for … in session_scope()` would leave the generator before its commit).
         async with create_sessionmaker(engine).begin() as session:
+            if first and await session.scalar(select(exists().select_from(User))):
+                return None
             if await user_by_email(session, email) is not None:
                 raise SystemExit(f"An account with the email {email} already exists.")
-            from app.auth.models import User
-
             now = clock.now()
             user = User(
                 email=email.lower(),
@@ -165,7 +277,7 @@ def _user_add(args: argparse.Namespace, settings: Settings) -> int:
         for item in error.errors():
             print(f"{'.'.join(map(str, item['loc']))}: {item['msg']}", file=sys.stderr)
         return 2
-    migrate(settings)
+    require_current_schema(settings, "followup user add")
     user_id = asyncio.run(
         _add_user(settings, data.email, data.password, data.display_name, args.admin)
     )
@@ -197,7 +309,7 @@ def _invite(args: argparse.Namespace, settings: Settings) -> int:
         for item in error.errors():
             print(f"--{str(item['loc'][0]).replace('_', '-')}: {item['msg']}", file=sys.stderr)
         return 2
-    migrate(settings)
+    require_current_schema(settings, "followup invite")
     code = asyncio.run(_make_invite(settings, data.expires_in_days, data.note))
     days = data.expires_in_days
     print(f"{settings.base_url}/register?invite={code}")
@@ -233,8 +345,6 @@ def _mail_config(settings: Settings) -> MailConfig | None:
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
-    import logging
-
     from app.reminders import worker
 
     config = _mail_config(settings)
@@ -243,8 +353,13 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
             "Email is off (no SMTP_HOST set): the worker delivers webhooks, and sends only "
             "what users send through their own mailboxes."
         )
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    migrate(settings)
+    from app import logs
+
+    logs.configure(settings)
+    if settings.db_wait_seconds > 0:
+        _wait_for_database(settings, settings.db_wait_seconds)
+    # Never migrates: `followup serve` (or `followup migrate`) does; waits for it a while.
+    require_current_schema(settings, "followup worker", wait=settings.db_wait_seconds)
     try:
         return asyncio.run(worker.run(settings, config, once=args.once, interval=args.interval))
     except worker.AnotherWorkerRunning as error:
@@ -280,7 +395,7 @@ def _backup(args: argparse.Namespace, settings: Settings) -> int:
     from app.portability import backup
 
     try:
-        print(backup.backup(settings.database_url, Path(args.path)))
+        print(backup.backup(settings.database_url, Path(args.path), settings=settings))
     except backup.BackupError as error:
         print(f"Backup failed: {error}", file=sys.stderr)
         return error.code
@@ -293,22 +408,30 @@ def _restore(args: argparse.Namespace, settings: Settings) -> int:
     from app.portability import backup
 
     try:
-        print(backup.restore(settings.database_url, Path(args.path)))
+        print(backup.restore(settings.database_url, Path(args.path), settings=settings))
     except backup.BackupError as error:
         print(f"Restore failed: {error}", file=sys.stderr)
         return error.code
-    migrate(settings)  # an older backup comes forward to this version's schema
-    print(f"Migrated to the current schema; {backup.user_count(settings.database_url)} account(s).")
+    # Never migrates: the restored schema is the backup's until `followup migrate` (or the
+    # start of `followup serve`) brings it to this version's.
+    current, head, _known = schema_revisions(settings)
+    state = (
+        "the schema is this version's"
+        if current == head
+        else f"schema revision {current}: `followup migrate` brings it to this version's ({head})"
+    )
+    print(f"{backup.user_count(settings.database_url)} account(s); {state}.")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="followup", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"followup {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="apply pending migrations, then serve")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=int, default=default_port(), help="$FOLLOWUP_PORT, else 8000")
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument(
         "--forwarded-allow-ips",
@@ -325,7 +448,16 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SECONDS",
         help="wait up to this long for the database to accept connections",
     )
+    migrate_command.add_argument(
+        "--check",
+        action="store_true",
+        help="migrate nothing: exit 1 with a message unless the schema is this version's",
+    )
     migrate_command.set_defaults(run=_migrate)
+    healthcheck_command = commands.add_parser(
+        "healthcheck", help="exit 0 when the local server answers /healthz (container checks)"
+    )
+    add_healthcheck_arguments(healthcheck_command)
 
     user = commands.add_parser("user", help="manage accounts").add_subparsers(
         dest="user_command", required=True
@@ -360,18 +492,21 @@ def main(argv: list[str] | None = None) -> int:
     backup.add_argument("path", help="the backup file to write")
     backup.set_defaults(run=_backup)
     restore = commands.add_parser(
-        "restore", help="bring a backup back into an empty database, then migrate it"
+        "restore", help="bring a backup back into an empty database (migrates nothing)"
     )
     restore.add_argument("path", help="a file written by `followup backup`")
     restore.set_defaults(run=_restore)
 
     args = parser.parse_args(argv)
+    if args.command == "healthcheck":
+        return healthcheck(args.port, args.timeout)
     try:
         TypeAdapter(Settings)  # settings errors surface here, with the variable named
         settings = Settings()
     except ValidationError as error:
         for item in error.errors():
-            print(f"setting {item['loc'][0]}: {item['msg']}", file=sys.stderr)
+            where = f"setting {item['loc'][0]}: " if item["loc"] else "settings: "
+            print(f"{where}{item['msg']}", file=sys.stderr)
         return 2
     result: int = args.run(args, settings)
     return result

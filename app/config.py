@@ -6,8 +6,9 @@ import secrets
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.outbound import OUTBOUND_DEADLINE_SECONDS
@@ -76,6 +77,60 @@ class Settings(BaseSettings):
         default=10 * 1024 * 1024, gt=0, validation_alias="FOLLOWUP_IMPORT_BODY_LIMIT"
     )
 
+    # Docker and Kubernetes secrets: a *_FILE variable names a file holding the value (a
+    # trailing newline is dropped); setting both the variable and its *_FILE is an error.
+    secret_key_file: str | None = Field(default=None, validation_alias="SECRET_KEY_FILE")
+    database_url_file: str | None = Field(default=None, validation_alias="DATABASE_URL_FILE")
+    smtp_password_file: str | None = Field(default=None, validation_alias="SMTP_PASSWORD_FILE")
+    # The first admin, created by `followup serve` when the instance has no account yet.
+    admin_email: str | None = Field(default=None, validation_alias="FOLLOWUP_ADMIN_EMAIL")
+    admin_password: str | None = Field(default=None, validation_alias="FOLLOWUP_ADMIN_PASSWORD")
+    admin_password_file: str | None = Field(
+        default=None, validation_alias="FOLLOWUP_ADMIN_PASSWORD_FILE"
+    )
+    # `followup serve` applies pending migrations first; 0 makes it refuse an old schema.
+    migrate_on_start: bool = Field(default=True, validation_alias="FOLLOWUP_MIGRATE")
+    # How long serve and the worker wait for the database (and the worker for its schema).
+    db_wait_seconds: float = Field(default=60, ge=0, validation_alias="FOLLOWUP_DB_WAIT")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", validation_alias="LOG_LEVEL"
+    )
+    log_format: Literal["text", "json"] = Field(default="text", validation_alias="LOG_FORMAT")
+    # One line per request (calendar feed tokens redacted), through the app's logging.
+    access_log: bool = Field(default=False, validation_alias="FOLLOWUP_ACCESS_LOG")
+    # Prometheus metrics at /metrics (app/metrics.py).
+    metrics: bool = Field(default=False, validation_alias="FOLLOWUP_METRICS")
+
+    @field_validator(
+        "secret_key_file", "database_url_file", "smtp_password_file", "admin_password_file"
+    )
+    @classmethod
+    def _read_file(cls, path: str | None) -> str | None:
+        """The file's content replaces its name here; _apply_files moves it into place."""
+        if path is None:
+            return None
+        try:
+            return Path(path).read_text().removesuffix("\n").removesuffix("\r")
+        except OSError as error:
+            raise ValueError(f"cannot read {path}: {error.strerror}") from None
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _apply_files(self) -> Settings:
+        for name, alias in SECRET_FILES.items():
+            content = getattr(self, f"{name}_file")
+            if content is None:
+                continue
+            if name in self.model_fields_set:
+                raise ValueError(f"{alias} and {alias}_FILE are both set; keep one")
+            setattr(self, name, content)
+            setattr(self, f"{name}_file", None)  # the value, not the file's name: never echo it
+        return self
+
     @field_validator("base_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
@@ -96,12 +151,24 @@ class Settings(BaseSettings):
         return key
 
 
+SECRET_FILES = {
+    "secret_key": "SECRET_KEY",
+    "database_url": "DATABASE_URL",
+    "smtp_password": "SMTP_PASSWORD",
+    "admin_password": "FOLLOWUP_ADMIN_PASSWORD",
+}
+
+
 def get_settings() -> Settings:
     return Settings()
 
 
 def project_path(name: str) -> Path:
-    """A top-level project file or folder (templates, alembic.ini): beside the `app` package
-    in a checkout, else in the working directory (as in the Docker image)."""
-    beside = Path(__file__).resolve().parent.parent / name
-    return beside if beside.exists() else Path.cwd() / name
+    """A top-level project file or folder (templates, alembic.ini): inside the `app` package
+    when installed from the wheel (setup.py puts them there), beside it in a checkout, else
+    in the working directory."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "_project" / name, package.parent / name):
+        if candidate.exists():
+            return candidate
+    return Path.cwd() / name

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from app import __version__
@@ -31,6 +31,7 @@ from app.group.router import router as group_router
 from app.interviews.pages import router as interview_pages_router
 from app.interviews.router import router as interviews_router
 from app.mailbox.router import router as mailbox_router
+from app.logs import RequestLog
 from app.portability.csvfile import MAX_CSV_BYTES
 from app.portability.pages import router as portability_pages_router
 from app.portability.router import router as portability_router
@@ -91,6 +92,7 @@ TAGS = [
 
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
+    version: str = Field(description="The running Followup version.", examples=[__version__])
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -157,7 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 status_code=503,
                 media_type=PROBLEM_TYPE,
             )
-        return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "ok", "version": __version__})
 
     @app.get("/docs", include_in_schema=False)
     async def docs(request: Request) -> Response:
@@ -175,6 +177,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(CrossSiteGuard, base_url=settings.base_url)
     app.add_middleware(SecurityHeaders)
+    if settings.metrics:
+        from app.metrics import Metrics  # prometheus_client is imported only when used
+
+        app.add_middleware(Metrics, engine=engine)
+    # Outermost: every line logged while a request runs carries its id.
+    app.add_middleware(RequestLog, access=settings.access_log)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 

@@ -7,6 +7,7 @@ import asyncio
 import httpx
 import pytest
 
+from app import __version__
 from app.db import async_url
 from app.main import create_app
 from tests.conftest import (
@@ -22,7 +23,7 @@ from tests.conftest import (
 async def test_healthz_is_ok_when_the_database_answers(client: httpx.AsyncClient) -> None:
     response = await client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "version": __version__}
 
 
 async def test_healthz_is_503_when_the_database_does_not_answer() -> None:

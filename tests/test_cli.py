@@ -6,12 +6,17 @@ import asyncio
 import io
 import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from app.cli import main, openapi_json
+from app import __version__
+from app.cli import alembic_config, main, openapi_json, schema_revisions
+from app.config import Settings
 from tests.conftest import PASSWORD, ROOT, client_of, register
 
 
@@ -141,3 +146,106 @@ def test_openapi_does_not_depend_on_settings(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("FOLLOWUP_REGISTRATION", "closed")
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
     assert openapi_json() == before
+
+
+def test_version_prints_the_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"followup {__version__}\n"
+    script = str(Path(sys.executable).with_name("followup"))
+    done = subprocess.run([script, "--version"], capture_output=True, text=True, timeout=30)
+    assert done.stdout == f"followup {__version__}\n"
+
+
+def _old_database(url: str) -> str:
+    """A database one migration behind this version; returns its revision."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    config = alembic_config(url)
+    previous = ScriptDirectory.from_config(config).get_revision("head").down_revision  # type: ignore[arg-type, union-attr]
+    command.upgrade(config, str(previous))  # type: ignore[arg-type]
+    revision = schema_revisions(Settings(database_url=url))[0]
+    assert revision is not None
+    return revision
+
+
+@pytest.mark.parametrize("argv", [["user", "add", "sam@example.com"], ["invite"]])
+async def test_user_add_and_invite_refuse_an_out_of_date_schema_and_migrate_nothing(
+    monkeypatch: pytest.MonkeyPatch, empty_database: str, argv: list[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", empty_database)
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD))
+    with pytest.raises(SystemExit, match="the database has no schema yet") as refused:
+        await asyncio.to_thread(main, argv)
+    assert "Run `followup migrate` first" in str(refused.value)
+    revision = _old_database(empty_database)
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD))
+    with pytest.raises(
+        SystemExit, match=f"out of date \\(revision {revision}; this version needs "
+    ):
+        await asyncio.to_thread(main, argv)
+    assert schema_revisions(Settings(database_url=empty_database))[0] == revision
+
+
+def test_migrate_check_says_whether_the_schema_is_current(
+    monkeypatch: pytest.MonkeyPatch, empty_database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", empty_database)
+    revision = _old_database(empty_database)
+    with pytest.raises(SystemExit, match="out of date"):
+        main(["migrate", "--check"])
+    assert schema_revisions(Settings(database_url=empty_database))[0] == revision
+    assert main(["migrate"]) == 0
+    assert main(["migrate", "--check"]) == 0
+    assert capsys.readouterr().out.endswith("Database is up to date.\n")
+
+
+def test_a_schema_newer_than_this_version_is_refused_naming_it(
+    monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    from sqlalchemy import create_engine, text
+
+    from app.db import sync_url
+
+    engine = create_engine(sync_url(database_url))
+    with engine.begin() as connection:
+        (head,) = connection.execute(text("SELECT version_num FROM alembic_version")).one()
+        connection.execute(text("UPDATE alembic_version SET version_num = 'f00dfeed'"))
+    try:
+        monkeypatch.setenv("DATABASE_URL", database_url)
+        with pytest.raises(SystemExit, match="revision f00dfeed, which this version"):
+            main(["migrate", "--check"])
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
+        engine.dispose()
+
+
+def test_secrets_come_from_files_and_not_twice(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, value in [
+        ("SECRET_KEY", "from-a-file"),
+        ("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}"),
+        ("SMTP_PASSWORD", " spaces kept "),
+        ("FOLLOWUP_ADMIN_PASSWORD", "admin password"),
+    ]:
+        (tmp_path / name).write_text(value + "\n")
+        monkeypatch.setenv(f"{name}_FILE", str(tmp_path / name))
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings()
+    assert settings.secret_key == "from-a-file"
+    assert settings.database_url == f"sqlite:///{tmp_path / 'x.db'}"
+    assert settings.smtp_password == " spaces kept "
+    assert settings.admin_password == "admin password"
+
+    monkeypatch.setenv("SECRET_KEY", "also-set")
+    assert main(["migrate", "--check"]) == 2
+    assert "SECRET_KEY and SECRET_KEY_FILE are both set" in capsys.readouterr().err
+    monkeypatch.delenv("SECRET_KEY")
+    monkeypatch.setenv("SMTP_PASSWORD_FILE", str(tmp_path / "missing"))
+    assert main(["migrate", "--check"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("setting SMTP_PASSWORD_FILE: ") and "cannot read" in error

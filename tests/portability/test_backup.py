@@ -6,6 +6,7 @@ import asyncio
 import io
 import os
 import sqlite3
+import stat
 import threading
 import time
 import uuid
@@ -17,6 +18,7 @@ import pytest
 
 from app import clock
 from app.cli import main
+from app.config import Settings
 from tests.conftest import POSTGRES, migrate, user_headers
 from tests.portability.conftest import seed_everything, table_rows
 
@@ -204,3 +206,83 @@ def main_with(database_url: str, *argv: str) -> int:
             del os.environ["DATABASE_URL"]
         else:
             os.environ["DATABASE_URL"] = previous
+
+
+async def test_a_backup_is_readable_by_its_owner_only(
+    app: Any,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    backup = tmp_path / "followup.backup"
+    backup.write_text("an older, world-readable file")
+    backup.chmod(0o644)
+    assert await followup(monkeypatch, database_url, "backup", str(backup)) == 0
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert not [name for name in os.listdir(tmp_path) if name.endswith(".partial")]
+
+
+@pytest.mark.skipif(POSTGRES, reason="the secret key travels inside SQLite backups")
+async def test_an_sqlite_backup_carries_the_generated_secret_key_back_to_a_new_data_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    source = f"sqlite:///{tmp_path / 'old' / 'followup.db'}"
+    migrate(source)
+    monkeypatch.setenv("FOLLOWUP_DATA_DIR", str(tmp_path / "old"))
+    generated = Settings(database_url=source).secret
+    backup = tmp_path / "followup.backup"
+    assert await followup(monkeypatch, source, "backup", str(backup)) == 0
+    assert "with the generated secret key" in capsys.readouterr().out
+
+    target = f"sqlite:///{tmp_path / 'new' / 'followup.db'}"
+    monkeypatch.setenv("FOLLOWUP_DATA_DIR", str(tmp_path / "new"))
+    assert await followup(monkeypatch, target, "restore", str(backup)) == 0
+    assert "Its secret key is back in" in capsys.readouterr().out
+    key = tmp_path / "new" / "secret_key"
+    assert key.read_text() == generated and stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert table_rows(target) == table_rows(source), "the key's table is not left behind"
+
+
+async def test_backup_and_restore_never_migrate(
+    new_database: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A pre-upgrade backup is taken with the new version's command before it migrates."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from app.cli import alembic_config, schema_revisions
+
+    old, empty = new_database(), new_database()
+    config = alembic_config(old)
+    head = ScriptDirectory.from_config(config).get_revision("head")  # type: ignore[arg-type]
+    assert head is not None
+    command.upgrade(config, str(head.down_revision))  # type: ignore[arg-type]
+    backup = tmp_path / "old.backup"
+    assert await followup(monkeypatch, old, "backup", str(backup)) == 0
+    assert schema_revisions(Settings(database_url=old))[0] == head.down_revision
+
+    assert await followup(monkeypatch, empty, "restore", str(backup)) == 0
+    assert schema_revisions(Settings(database_url=empty))[0] == head.down_revision
+    assert "`followup migrate` brings it to this version's" in capsys.readouterr().out
+
+
+async def test_a_pg_dump_older_than_the_server_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = tmp_path / "pg_dump"
+    fake.write_text(
+        "#!/bin/sh\necho 'pg_dump: error: aborting because of server version mismatch' >&2\n"
+        "echo 'pg_dump: detail: server version: 17.2; pg_dump version: 15.10' >&2\nexit 1\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    url = "postgresql://followup@127.0.0.1:1/followup"
+    assert await followup(monkeypatch, url, "backup", str(tmp_path / "x.backup")) == 1
+    error = capsys.readouterr().err
+    assert "server version: 17.2" in error and "at least the server's major version" in error
+    assert "docker compose exec -T db pg_dump" in error
+    assert not [name for name in os.listdir(tmp_path) if name.startswith("x.backup")]

@@ -17,7 +17,7 @@ from app.reminders import service
 from app.reminders.models import Outbox
 from app.reminders.worker import Worker, acquire_sqlite_lock
 from tests.browser.live import followup_command
-from tests.conftest import POSTGRES, create_interview, user_headers
+from tests.conftest import POSTGRES, create_interview, migrate, user_headers
 from tests.reminders.conftest import SmtpServer
 
 # 00:30 UTC on 2 December: 09:30 on the 2nd in Tokyo, 16:30 on the 1st in Los Angeles.
@@ -235,6 +235,7 @@ async def test_worker_once_delivers_what_is_due_and_exits(
 def test_worker_without_smtp_says_email_is_off_and_exits_0(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMTP_")}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'x.db'}"
+    migrate(env["DATABASE_URL"])  # the worker never migrates
     done = subprocess.run(
         [*followup_command(), "worker", "--once"],
         env=env,
