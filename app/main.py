@@ -30,8 +30,8 @@ from app.group.pages import router as group_pages_router
 from app.group.router import router as group_router
 from app.interviews.pages import router as interview_pages_router
 from app.interviews.router import router as interviews_router
-from app.mailbox.router import router as mailbox_router
 from app.logs import RequestLog
+from app.mailbox.router import router as mailbox_router
 from app.portability.csvfile import MAX_CSV_BYTES
 from app.portability.pages import router as portability_pages_router
 from app.portability.router import router as portability_router
