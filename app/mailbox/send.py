@@ -17,7 +17,7 @@ from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import repository as accounts
@@ -65,16 +65,6 @@ async def _pending_send(session: AsyncSession, row: Followup) -> Outbox | None:
     )
 
 
-async def _tries(session: AsyncSession, row: Followup) -> int:
-    count = await session.scalar(
-        select(func.count()).where(
-            Outbox.user_id == row.user_id,
-            Outbox.dedupe_key.startswith(_dedupe_prefix(row.id), autoescape=True),
-        )
-    )
-    return int(count or 0)
-
-
 def new_message_id(mailbox: Mailbox) -> str:
     """A Message-ID on the mailbox's own domain, as its mail client would make."""
     domain = mailbox.address.rpartition("@")[2] or "followup.invalid"
@@ -108,14 +98,15 @@ async def request_send(
     if row.send_requested_at is not None and await _pending_send(session, row) is not None:
         return row  # already on its way: the same message, not a second one
     message_id = new_message_id(mailbox)
-    attempt = await _tries(session, row) + 1
+    # Each try a key of its own (the interview's lock keeps two clicks to one try): counting
+    # earlier tries would meet a key again once retention has pruned some of them.
     inserted = await outbox.insert_ignoring_duplicate(
         session,
         {
             "id": uuid.uuid4(),
             "user_id": user.id,
             "kind": KIND,
-            "dedupe_key": f"{_dedupe_prefix(row.id)}{attempt}",
+            "dedupe_key": f"{_dedupe_prefix(row.id)}{uuid.uuid4().hex}",
             "payload": {"followup_id": str(row.id), "message_id": message_id},
             "due_at": now,
             "status": outbox.PENDING,
