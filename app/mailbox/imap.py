@@ -369,7 +369,7 @@ class ImapSession:
             ) from error
         except OSError as error:
             raise ImapConnectFailed(
-                f"Could not connect to {self._where}: {_os_reason(error)}."
+                f"Could not connect to {self._where}: {os_reason(error)}."
             ) from error
         except imap_errors.IMAPClientError as error:
             raise self._timeout_or(
@@ -544,7 +544,7 @@ def _consume(task: asyncio.Future[Any]) -> None:
         task.exception()
 
 
-def _os_reason(error: OSError) -> str:
+def os_reason(error: OSError) -> str:
     reasons = {
         errno.ECONNREFUSED: "connection refused",
         errno.ECONNRESET: "the connection was reset",

@@ -3,9 +3,12 @@ sender (app/reminders/mail.py), and a check that connects and logs in without se
 
 from __future__ import annotations
 
+import socket
+
 import aiosmtplib
 
 from app import outbound
+from app.mailbox.imap import os_reason
 from app.mailbox.models import Mailbox
 from app.reminders import mail
 
@@ -65,12 +68,24 @@ async def check(config: mail.MailConfig) -> None:
         raise SmtpCheckFailed("The SMTP server refused the user name or password.") from None
     except aiosmtplib.SMTPConnectError as error:
         raise SmtpCheckFailed(
-            f"Could not connect to the SMTP server at {where}: {error}."
+            f"Could not connect to the SMTP server at {where}: {_connect_reason(error)}."
         ) from None
     except aiosmtplib.SMTPException as error:
         raise SmtpCheckFailed(f"The SMTP server at {where} answered: {error}.") from None
     except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise SmtpCheckFailed(f"Could not reach the SMTP server at {where}: {reason}.") from None
+        raise SmtpCheckFailed(
+            f"Could not connect to the SMTP server at {where}: {_connect_reason(error)}."
+        ) from None
     finally:
         client.close()
+
+
+def _connect_reason(error: Exception) -> str:
+    """Why a connection failed, in the words the IMAP side uses."""
+    # aiosmtplib's own errors are OSErrors too; what the socket said is their cause.
+    cause = error.__cause__ or error
+    if isinstance(cause, socket.gaierror):
+        return "the host name was not found"
+    if isinstance(cause, OSError):
+        return os_reason(cause)
+    return str(error).rstrip(".") or "the connection failed"

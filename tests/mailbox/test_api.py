@@ -452,7 +452,13 @@ async def test_the_smtp_side_says_what_failed(
 
     assert "STARTTLS" in await smtp_error(security="starttls")
     nothing = free_port()
-    assert "Could not" in await smtp_error(port=nothing)
+    assert await smtp_error(port=nothing) == (
+        f"Could not connect to the SMTP server at 127.0.0.1:{nothing}: connection refused."
+    )
+    assert await smtp_error(host="smtp.example.invalid") == (
+        "Could not connect to the SMTP server at smtp.example.invalid:"
+        f"{smtp_server}: the host name was not found."
+    )
 
 
 @pytest.fixture
