@@ -115,6 +115,22 @@ async def test_interviews_still_to_come_this_week_are_not_counted_yet(
     assert seen["totals"]["overall"]["interviews"] == 0
 
 
+async def test_an_interview_the_company_called_off_is_not_counted_as_held(
+    client: httpx.AsyncClient,
+) -> None:
+    cal = await member(client, "Cal Sharer", sharing="companies")
+    await interview(client, cal, NOW - timedelta(days=1))
+    off = await interview(client, cal, NOW - timedelta(days=1), company="Globex")
+    changed = await client.patch(
+        f"/api/v1/interviews/{off['id']}", json={"outcome": "cancelled"}, headers=cal.headers
+    )
+    assert changed.status_code == 200, changed.text
+
+    seen = await board(client, cal)
+    assert seen["totals"]["overall"]["interviews"] == 1
+    assert week(seen, "Cal Sharer", "2026-11-23")["companies"] == ["Acme Corp"]
+
+
 @pytest.mark.parametrize("weeks", [0, 27, -1])
 async def test_weeks_outside_1_to_26_is_a_422_naming_it(
     client: httpx.AsyncClient, weeks: int

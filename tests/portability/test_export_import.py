@@ -12,6 +12,7 @@ from sqlalchemy import update
 from app.auth.models import User
 from app.config import Settings
 from tests.conftest import create_interview, user_headers
+from tests.interviews.test_invites import send
 from tests.portability.conftest import OUTCOMES, normalised, row_counts, seed_everything
 
 Headers = dict[str, str]
@@ -274,3 +275,27 @@ async def test_one_persons_thank_you_listed_twice_under_two_spellings_is_a_422(
             "msg": "listed twice on this interview",
         }
     ]
+
+
+async def test_an_interview_from_an_invite_keeps_its_uid_across_export_and_import(
+    client: httpx.AsyncClient, jane: Headers
+) -> None:
+
+    made = (await send(client, jane, "outlook.ics", expected=201)).json()
+    exported = await export_of(client, jane)
+    [kept] = [i for i in exported["interviews"] if i["invite_uid"] == made["invite_uid"]]
+    assert kept["invite_sequence"] == made["invite_sequence"]
+
+    # Into the same account it would be a second interview from one invite: refused whole.
+    before = await export_of(client, jane)
+    again = await import_into(client, jane, exported)
+    assert again.status_code == 422, again.text
+    assert again.json()["errors"][0]["loc"] == ["body", "interviews", 0, "invite_uid"]
+    assert normalised(await export_of(client, jane)) == normalised(before)
+
+    # Into a new account it is that invite's interview: its update moves it, not a new one.
+    bob = await user_headers(client, "bob@example.com", "Bob Brown")
+    assert (await import_into(client, bob, exported)).status_code == 201
+    updated = await send(client, bob, "outlook_update.ics", expected=200)
+    assert updated.json()["starts_at"] != made["starts_at"]
+    assert len((await export_of(client, bob))["interviews"]) == 1
