@@ -344,6 +344,19 @@ class ImapSession:
         log.exception("unexpected IMAP failure while trying to %s at %s", action, self._where)
         return ImapError(f"Something unexpected failed while Followup tried to {action}.")
 
+    def _tls_failed(self, error: ssl.SSLError) -> ImapTlsFailed:
+        """A certificate that does not verify, or a handshake that fails, in plain words."""
+        if isinstance(error, ssl.SSLCertVerificationError):
+            reason = error.verify_message or "it is not trusted"
+            return ImapTlsFailed(
+                f"The certificate of the IMAP server at {self._where} could not be verified: "
+                f"{reason}."
+            )
+        return ImapTlsFailed(
+            f"The TLS handshake with the IMAP server at {self._where} failed "
+            f"({error.reason or error.strerror or 'no reason given'})."
+        )
+
     # Opening and closing (run by open_imap).
 
     def _open(self, context: ssl.SSLContext) -> None:
@@ -352,17 +365,8 @@ class ImapSession:
             client = _Client(self._line, login, context, self._deadline)
         except TimeoutError as error:
             raise self._timeout_or_cut() from error
-        except ssl.SSLCertVerificationError as error:
-            reason = error.verify_message or "it is not trusted"
-            raise ImapTlsFailed(
-                f"The certificate of the IMAP server at {self._where} could not be verified: "
-                f"{reason}."
-            ) from error
         except ssl.SSLError as error:
-            raise ImapTlsFailed(
-                f"The TLS handshake with the IMAP server at {self._where} failed "
-                f"({error.reason or error.strerror or 'no reason given'})."
-            ) from error
+            raise self._tls_failed(error) from error
         except socket.gaierror as error:
             raise ImapConnectFailed(
                 f"Could not connect to {self._where}: the host name was not found."
@@ -406,17 +410,8 @@ class ImapSession:
             raise
         except TimeoutError as error:
             raise self._timeout_or_cut() from error
-        except ssl.SSLCertVerificationError as error:
-            reason = error.verify_message or "it is not trusted"
-            raise ImapTlsFailed(
-                f"The certificate of the IMAP server at {self._where} could not be verified: "
-                f"{reason}."
-            ) from error
         except ssl.SSLError as error:
-            raise ImapTlsFailed(
-                f"The TLS handshake with the IMAP server at {self._where} failed "
-                f"({error.reason or error.strerror or 'no reason given'})."
-            ) from error
+            raise self._tls_failed(error) from error
         except imap_errors.LoginError as error:
             code = _response_code(error)
             if code == "PRIVACYREQUIRED":

@@ -4,7 +4,7 @@ mailbox row pointing at it, and a worker with no instance SMTP at all."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -27,9 +27,9 @@ class AuthSmtpServer(SmtpServer):
     """The suite's recording aiosmtpd, asking for a login like a real provider; `logins`
     holds the user names and passwords it accepts."""
 
-    def __init__(self) -> None:
+    def __init__(self, logins: dict[str, str] | None = None) -> None:
         super().__init__()
-        self.logins = {SMTP_USER: SMTP_PASSWORD}
+        self.logins = logins or {SMTP_USER: SMTP_PASSWORD}
 
     def _authenticator(
         self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
@@ -57,6 +57,22 @@ def mailbox_smtp() -> Iterator[AuthSmtpServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def smtp_for() -> Iterator[Callable[[str, str], int]]:
+    """Start SMTP servers on loopback, each taking the given account; gives their ports."""
+    servers: list[AuthSmtpServer] = []
+
+    def start(username: str, password: str) -> int:
+        server = AuthSmtpServer({username: password})
+        server.start()
+        servers.append(server)
+        return server.port
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 def worker_settings(database_url: str, **overrides: Any) -> Settings:

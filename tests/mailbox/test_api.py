@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import func, select
 
 from app.mailbox import secrets
 from app.mailbox.models import Mailbox, MailboxFolder
 from tests.conftest import client_of, interview_body, user_headers
-from tests.reminders.conftest import Handler, free_port
+from tests.reminders.conftest import free_port
 
 PASSWORD = "s3cret-app-Passw0rd"
 URL = "/api/v1/me/mailbox"
@@ -376,36 +374,10 @@ async def test_a_sealed_password_copied_to_another_user_does_not_open(
 # --- the test -------------------------------------------------------------------------------
 
 
-class Accounts:
-    """Logins the test SMTP server accepts."""
-
-    def __init__(self, users: dict[str, str]) -> None:
-        self.users = users
-
-    def __call__(
-        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
-    ) -> AuthResult:
-        ok = (
-            isinstance(auth_data, LoginPassword)
-            and self.users.get(auth_data.login.decode()) == auth_data.password.decode()
-        )
-        return AuthResult(success=ok, handled=False)
-
-
 @pytest.fixture
-def smtp_server() -> Iterator[int]:
+def smtp_server(smtp_for: Callable[[str, str], int]) -> int:
     """An SMTP server on loopback that takes jane@example.com with PASSWORD, without TLS."""
-    port = free_port()
-    controller = Controller(
-        Handler(),
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=Accounts({"jane@example.com": PASSWORD}),
-        auth_require_tls=False,
-    )
-    controller.start()
-    yield port
-    controller.stop()
+    return smtp_for("jane@example.com", PASSWORD)
 
 
 def loopback(smtp_port: int, imap_port: int | None = None, **overrides: Any) -> dict[str, Any]:
@@ -543,29 +515,6 @@ async def test_the_password_is_never_exported(
 
 
 # --- the test, against the real dovecot -----------------------------------------------------
-
-
-@pytest.fixture
-def smtp_for(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """SMTP servers on loopback taking the given account."""
-    controllers: list[Controller] = []
-
-    def start(username: str, password: str) -> int:
-        port = free_port()
-        controller = Controller(
-            Handler(),
-            hostname="127.0.0.1",
-            port=port,
-            authenticator=Accounts({username: password}),
-            auth_require_tls=False,
-        )
-        controller.start()
-        controllers.append(controller)
-        return port
-
-    yield start
-    for controller in controllers:
-        controller.stop()
 
 
 def dovecot_body(user: Any, smtp_port: int, **overrides: Any) -> dict[str, Any]:

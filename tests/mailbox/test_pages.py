@@ -3,18 +3,16 @@ the provider hints, saving, testing (which side failed and why) and disconnectin
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
 from tests.auth.test_pages import Browser, Elements, assert_fragment, error_slot
 from tests.conftest import PASSWORD as ACCOUNT_PASSWORD
 from tests.conftest import client_of, register
-from tests.mailbox.test_api import PASSWORD, URL, Accounts, body, loopback
-from tests.reminders.conftest import Handler, free_port
+from tests.mailbox.test_api import PASSWORD, URL, body, loopback
 
 SECTION = {"HX-Target": "settings-mailbox"}
 
@@ -36,18 +34,8 @@ async def browser(client: httpx.AsyncClient) -> Browser:
 
 
 @pytest.fixture
-def smtp_port() -> Iterator[int]:
-    port = free_port()
-    controller = Controller(
-        Handler(),
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=Accounts({"jane@example.com": PASSWORD}),
-        auth_require_tls=False,
-    )
-    controller.start()
-    yield port
-    controller.stop()
+def smtp_port(smtp_for: Callable[[str, str], int]) -> int:
+    return smtp_for("jane@example.com", PASSWORD)
 
 
 async def test_settings_shows_the_mailbox_form_with_a_label_for_every_field(
