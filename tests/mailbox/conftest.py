@@ -80,6 +80,16 @@ def worker_settings(database_url: str, **overrides: Any) -> Settings:
     return make_settings(database_url, **{"mail_allow": "127.0.0.1", **overrides})
 
 
+async def run_worker_once(app: Any, **overrides: Any) -> None:
+    """One worker pass on the app's database with these settings changed."""
+    settings = worker_settings(app.state.settings.database_url, **overrides)
+    engine = create_engine(settings.database_url)
+    try:
+        await Worker(settings, None, create_sessionmaker(engine)).run_once()
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture
 async def mailbox_worker(app: Any) -> AsyncIterator[Worker]:
     settings = worker_settings(app.state.settings.database_url)

@@ -28,7 +28,13 @@ from app.reminders import service as reminders
 from app.reminders.models import Outbox
 from app.reminders.worker import Worker
 from tests.conftest import POSTGRES, create_interview, user_headers
-from tests.mailbox.conftest import SMTP_USER, AuthSmtpServer, add_mailbox, worker_settings
+from tests.mailbox.conftest import (
+    SMTP_USER,
+    AuthSmtpServer,
+    add_mailbox,
+    run_worker_once,
+    worker_settings,
+)
 from tests.mailbox.dovecot import Dovecot, MailUser
 from tests.mailbox.dovecot import message as dovecot_message
 
@@ -314,12 +320,7 @@ async def test_a_password_that_no_longer_opens_is_a_send_error(
 ) -> None:
     thank_you = await _thank_you(client, jane_sends)
     await _send(client, jane_sends, thank_you["id"])
-    settings = worker_settings(app.state.settings.database_url, secret_key="another-secret")
-    engine = create_engine(settings.database_url)
-    try:
-        await Worker(settings, None, create_sessionmaker(engine)).run_once()
-    finally:
-        await engine.dispose()
+    await run_worker_once(app, secret_key="another-secret")
     after = await _get(client, jane_sends, thank_you["id"])
     assert after["status"] == "scheduled"
     assert "enter the password again" in after["send_error"]
@@ -417,12 +418,7 @@ async def test_a_mail_server_on_a_refused_address_is_never_contacted(
 ) -> None:
     thank_you = await _thank_you(client, jane_sends)
     await _send(client, jane_sends, thank_you["id"])
-    settings = worker_settings(app.state.settings.database_url, mail_allow="")
-    engine = create_engine(settings.database_url)
-    try:
-        await Worker(settings, None, create_sessionmaker(engine)).run_once()
-    finally:
-        await engine.dispose()
+    await run_worker_once(app, mail_allow="")
     assert mailbox_smtp.handler.received == []
     after = await _get(client, jane_sends, thank_you["id"])
     assert "not allowed" in after["send_error"]
