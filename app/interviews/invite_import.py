@@ -25,6 +25,7 @@ from app.interviews.schemas import (
     PersonIn,
 )
 from app.mailbox import repository as mailboxes
+from app.mailbox import rules
 
 
 @dataclass(frozen=True)
@@ -38,14 +39,12 @@ class InviteImport:
     sources: list[str]  # what came from where in the invite, in words
 
 
-async def own_addresses(session: AsyncSession, user: User) -> set[str]:
-    """The user's own addresses, lower-cased: on an invite they are the user, not someone met
-    — the account's email and a connected mailbox's address."""
-    own = {user.email.lower()}
+async def own_addresses(session: AsyncSession, user: User) -> frozenset[str]:
+    """The user's own addresses (app/mailbox/rules.py): on an invite they are the user."""
     mailbox = await mailboxes.get(session, user.id)
-    if mailbox is not None:
-        own.add(mailbox.address.lower())
-    return own
+    if mailbox is None:
+        return rules.own_addresses(user.email)
+    return rules.own_addresses(user.email, mailbox.address, mailbox.username)
 
 
 async def import_invite(

@@ -171,6 +171,16 @@ def is_automatic(headers: Headers) -> bool:
     return bool(_AUTOMATIC_SUBJECT.match(headers.subject or ""))
 
 
+def own_addresses(
+    account_email: str, mailbox_address: str | None = None, mailbox_username: str | None = None
+) -> frozenset[str]:
+    """The user's own addresses, lower-cased: the account's email and the mailbox's address
+    (and its user name when that is an address). Mail from them is never a reply; on an
+    invite they are the user, not someone met."""
+    candidates = (account_email, mailbox_address, mailbox_username)
+    return frozenset(a.lower() for a in candidates if a and "@" in a)
+
+
 def is_own(headers: Headers, own_addresses: frozenset[str]) -> bool:
     return any(address in own_addresses for address in _addresses(headers.from_))
 

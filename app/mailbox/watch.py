@@ -319,9 +319,7 @@ class Watcher:
         user = await session.get(User, user_id)
         if user is None:
             return
-        own = frozenset(
-            a.lower() for a in (mailbox.address, user.email, mailbox.username) if "@" in a
-        )
+        own = rules.own_addresses(user.email, mailbox.address, mailbox.username)
         for header in headers:
             if role == rules.SENT:
                 addressed = rules.people_addressed(header)
