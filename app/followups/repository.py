@@ -267,18 +267,6 @@ async def thread_parent(session: AsyncSession, row: Followup) -> Followup | None
     )
 
 
-async def mailbox_sends(session: AsyncSession, user_id: uuid.UUID) -> bool:
-    """Whether the user's mailbox is set to send and not in error (the Send button shows)."""
-    from app.mailbox.models import Mailbox
-
-    row = (
-        await session.execute(
-            select(Mailbox.send, Mailbox.status).where(Mailbox.user_id == user_id)
-        )
-    ).first()
-    return row is not None and bool(row[0]) and row[1] != "error"
-
-
 async def interview_names(
     session: AsyncSession, user_id: uuid.UUID, interview_id: uuid.UUID
 ) -> tuple[str, str] | None:

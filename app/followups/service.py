@@ -26,6 +26,7 @@ from app.followups.schemas import (
 )
 from app.interviews import repository as interviews
 from app.interviews.models import Interview, Person
+from app.mailbox import repository as mailboxes
 from app.webhooks import service as webhooks
 from app.webhooks.schemas import Event
 from app.wire import Page, check_if_match, decode_cursor, encode_cursor, strong_etag
@@ -639,7 +640,7 @@ async def today(session: AsyncSession, *, user: User, now: datetime) -> Today:
         upcoming=groups["upcoming"],
         counts=await repository.today_counts(session, user.id, now=now),
         more=more,
-        can_send=await repository.mailbox_sends(session, user.id),
+        can_send=await can_send(session, user=user),
         came_back=[
             CameBack(
                 interview_id=r["id"],
@@ -657,8 +658,10 @@ async def today(session: AsyncSession, *, user: User, now: datetime) -> Today:
 
 
 async def can_send(session: AsyncSession, *, user: User) -> bool:
-    """Whether the user's mailbox can send (the *Send* button shows)."""
-    return await repository.mailbox_sends(session, user.id)
+    """Whether the user's mailbox can send (the *Send* button shows): set to send, and not
+    in error."""
+    mailbox = await mailboxes.get(session, user.id)
+    return mailbox is not None and mailbox.send and mailbox.status != "error"
 
 
 async def card(
@@ -705,7 +708,7 @@ async def today_more(
         state,
         [i for i in items if i.followup.due_state == state],
         _next_cursor(rows, limit),
-        can_send=await repository.mailbox_sends(session, user.id),
+        can_send=await can_send(session, user=user),
     )
 
 

@@ -46,11 +46,6 @@ KIND = MAILBOX_SEND
 MAX_ATTEMPTS = 6
 
 
-def can_send(mailbox: Mailbox | None) -> bool:
-    """Whether the Send button shows: a mailbox set to send that is not in error."""
-    return mailbox is not None and mailbox.send and mailbox.status != "error"
-
-
 def _dedupe_prefix(followup_id: uuid.UUID) -> str:
     return f"{KIND}:{followup_id}:"
 
