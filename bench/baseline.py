@@ -5,7 +5,8 @@ by its sha256, then the user's scheduled follow-ups in that state by due_at, id,
 and the same JSON shape. E4 writes (T7): `POST /api/v1/interviews` inserts the same rows as
 the product (the interview, its people, a thank-you note per interviewer and a check-in to
 the first person) with plain INSERTs in one transaction, and answers their ids.
-`uvicorn bench.baseline:app` with BENCH_DATABASE_URL set.
+`uvicorn bench.baseline:app` with BENCH_DATABASE_URL set. "Now" is the product's one clock
+(app/clock.py: real time, or FOLLOWUP_NOW), so both agree on what is due.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import uuid
 from base64 import urlsafe_b64encode
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import asyncpg
@@ -25,6 +26,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from app.clock import now as clock_now
 
 TOKEN = (
     "SELECT u.id FROM api_tokens t JOIN users u ON u.id = t.user_id"
@@ -85,7 +88,7 @@ async def followups(request: Request) -> Response:
         user_id = await conn.fetchval(TOKEN, hashlib.sha256(token.encode()).hexdigest())
         if scheme.lower() != "bearer" or user_id is None:
             return problem(401, "The API token is unknown or revoked.")
-        rows = await conn.fetch(LIST[state], user_id, datetime.now(UTC))
+        rows = await conn.fetch(LIST[state], user_id, clock_now())
     cursor = None
     if len(rows) > 50:
         rows, last = rows[:50], rows[49]
@@ -100,7 +103,7 @@ async def create_interview(request: Request) -> Response:
     data = orjson.loads(await request.body())
     starts_at = datetime.fromisoformat(data["starts_at"])
     end = starts_at + timedelta(minutes=data.get("duration_minutes", 60))
-    now = datetime.now(UTC)
+    now = clock_now()
     interview_id = str(uuid.uuid4())
     people = [(str(uuid.uuid4()), p) for p in data.get("people", [])]
     assert pool is not None

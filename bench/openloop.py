@@ -4,7 +4,8 @@ wrk is closed-loop (a connection sends its next request when the last one is ans
 slow server slows the load and its tail hides (coordinated omission). Here request i is due at
 start + i / rate; its latency runs from that due time, so time spent queued behind a slow
 response counts. Raw HTTP/1.1 keep-alive over asyncio streams, to stay light at the rates
-the bench needs (a few hundred to a few thousand per second).
+the bench needs (a few hundred to a few thousand per second). An answer counts as an error
+when a user would not take it (bench/checks.py: the expected status and content).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any
+
+from bench.checks import Expect, unexpected
 
 
 @dataclass(frozen=True)
@@ -30,43 +33,55 @@ class Request:
         return ("\r\n".join(lines) + "\r\n\r\n").encode() + (self.body or b"")
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bytes]:
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
+    headers: dict[str, str] = {}
     length = 0
     chunked = False
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
+        if not name:
+            continue
+        headers[name.strip().decode("latin-1").lower()] = value.strip().decode("latin-1")
         name = name.strip().lower()
         if name == b"content-length":
             length = int(value)
         elif name == b"transfer-encoding" and b"chunked" in value.lower():
             chunked = True
+    body = b""
     if chunked:
         while True:
             size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
-            await reader.readexactly(size + 2)
+            body += (await reader.readexactly(size + 2))[:size]
             if size == 0:
                 break
     elif length:
-        await reader.readexactly(length)
-    return status
+        body = await reader.readexactly(length)
+    return status, headers, body
 
 
 async def _run(
-    host: str, port: int, requests: list[Request], rate: float, seconds: float, connections: int
+    host: str,
+    port: int,
+    requests: list[Request],
+    rate: float,
+    seconds: float,
+    connections: int,
+    expect: Expect,
 ) -> dict[str, Any]:
     total = int(rate * seconds)
     queue: asyncio.Queue[tuple[float, Request] | None] = asyncio.Queue()
     latencies: list[float] = []
     errors = 0
+    first_unexpected = ""
     late_starts = 0
     dropped = 0
     hostport = f"{host}:{port}"
     encoded = {id(r): r.encode(hostport) for r in requests}
 
     async def connection() -> None:
-        nonlocal errors, late_starts, dropped
+        nonlocal errors, late_starts, dropped, first_unexpected
         reader, writer = await asyncio.open_connection(host, port)
         try:
             while (item := await queue.get()) is not None:
@@ -81,14 +96,17 @@ async def _run(
                     late_starts += 1
                 try:
                     writer.write(encoded[id(request)])
-                    status = await asyncio.wait_for(_read_response(reader), 10)
+                    status, headers, body = await asyncio.wait_for(_read_response(reader), 10)
                 except (OSError, asyncio.IncompleteReadError, TimeoutError):
                     errors += 1
                     writer.close()
                     reader, writer = await asyncio.open_connection(host, port)
                     continue
                 latencies.append(time.perf_counter() - due)
-                errors += status >= 400
+                why = unexpected(expect, status, headers, body)
+                if why is not None:
+                    errors += 1
+                    first_unexpected = first_unexpected or why
         finally:
             writer.close()
 
@@ -122,6 +140,7 @@ async def _run(
         "achieved_rps": round(len(latencies) / elapsed, 1),
         "requests": len(latencies),
         "errors": errors,
+        "first_unexpected": first_unexpected,
         "dropped": dropped,
         "late_starts": late_starts,
         "p50_ms": round(pct(50), 2),
@@ -139,10 +158,12 @@ def open_loop(
     rate: float,
     seconds: float,
     connections: int = 64,
+    expect: Expect | None = None,
 ) -> dict[str, Any]:
     """Send `rate` requests a second for `seconds`; latencies from each request's due time."""
+    run = _run(host, port, requests, rate, seconds, connections, expect or Expect())
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvicorn[standard] brings it
-        return asyncio.run(_run(host, port, requests, rate, seconds, connections))
-    return uvloop.run(_run(host, port, requests, rate, seconds, connections))
+        return asyncio.run(run)
+    return uvloop.run(run)

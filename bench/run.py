@@ -34,7 +34,9 @@ from typing import Any
 
 import httpx
 
-from bench import openloop, scale, seed
+from app import clock
+from bench import busy, checks, compare, openloop, scale, seed
+from bench.checks import Expect, Request, Workload
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -249,15 +251,6 @@ def ensure_wrk() -> str | None:
     return shutil.which("wrk")
 
 
-@dataclass(frozen=True)
-class Workload:
-    """One endpoint (or mix): the requests wrk picks from, at random, per request, each as
-    (method, path, headers, body or None)."""
-
-    name: str
-    requests: list[tuple[str, str, dict[str, str], str | None]]
-
-
 LUA = """
 local reqs = {%s}
 math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
@@ -265,13 +258,17 @@ request = function()
   local r = reqs[math.random(#reqs)]
   return wrk.format(r[1], r[2], r[3], r[4])
 end
+%s
 done = function(summary, latency, requests)
   local e = summary.errors
+  local count, first = tally()
   io.write(string.format(
-    'BENCH {"requests":%%d,"duration_us":%%d,"connect":%%d,"read":%%d,"write":%%d,"status":%%d,'
-    .. '"timeout":%%d,"p50":%%d,"p90":%%d,"p99":%%d,"mean":%%f}\\n',
-    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.mean))
+    'BENCH {"requests":%%d,"duration_us":%%d,"bytes":%%d,"connect":%%d,"read":%%d,"write":%%d,'
+    .. '"status":%%d,"timeout":%%d,"unexpected":%%d,"first_unexpected":"%%s",'
+    .. '"p50":%%d,"p90":%%d,"p99":%%d,"mean":%%f}\\n',
+    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status,
+    e.timeout, count, first, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency.mean))
 end
 """
 
@@ -284,16 +281,16 @@ def lua_script(workload: Workload, path: Path) -> Path:
         "{"
         + ",".join(
             [
-                quote(method),
-                quote(url),
-                "{" + ",".join(f"[{quote(k)}]={quote(v)}" for k, v in h.items()) + "}",
-                "nil" if body is None else quote(body),
+                quote(r.method),
+                quote(r.path),
+                "{" + ",".join(f"[{quote(k)}]={quote(v)}" for k, v in r.headers.items()) + "}",
+                "nil" if r.body is None else quote(r.body),
             ]
         )
         + "}"
-        for method, url, h, body in workload.requests
+        for r in workload.requests
     ]
-    path.write_text(LUA % ",\n".join(entries))
+    path.write_text(LUA % (",\n".join(entries), checks.lua_check(workload.expect)))
     return path
 
 
@@ -309,12 +306,15 @@ class Run:
     p50_ms: float
     p90_ms: float
     p99_ms: float
-    errors: int
+    errors: int  # answers a user would not take (unexpected status or content), socket errors
     timeouts: int
     app_cpu_ms_per_req: float
     pg_cpu_ms_per_req: float
     peak_rss_mb: float  # the largest worker RSS sampled under load
     hwm_rss_mb: float  # VmHWM: the peak since the process started (start-up included)
+    others_cpu_pct: float = 0.0  # the machine's CPU other processes took meanwhile (%)
+    bytes_per_response: float = 0.0  # on the wire, headers included (wrk's count)
+    first_unexpected: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -350,20 +350,33 @@ async def _python_load(
 ) -> dict[str, Any]:
     """A small closed-loop load, for when there is no wrk (the fast test)."""
     latencies: list[float] = []
-    errors = 0
+    unexpected, received = 0, 0
+    first = ""
     deadline = time.monotonic() + seconds
     async with httpx.AsyncClient(base_url=server.url, trust_env=False, timeout=5) as client:
 
         async def user(index: int) -> None:
-            nonlocal errors
+            nonlocal unexpected, received, first
             i = index
             while time.monotonic() < deadline:
-                method, url, headers, body = workload.requests[i % len(workload.requests)]
+                r = workload.requests[i % len(workload.requests)]
                 i += 7
                 started = time.perf_counter()
-                response = await client.request(method, url, headers=headers, content=body)
+                async with client.stream(
+                    r.method,
+                    r.path,
+                    headers={"Accept-Encoding": "identity", **r.headers},
+                    content=r.body,
+                ) as response:
+                    body = b"".join([chunk async for chunk in response.aiter_raw()])
                 latencies.append((time.perf_counter() - started) * 1e6)
-                errors += response.status_code >= 400
+                received += len(body)
+                why = checks.unexpected(
+                    workload.expect, response.status_code, response.headers, body
+                )
+                if why is not None:
+                    unexpected += 1
+                    first = first or why
 
         began = time.monotonic()
         await asyncio.gather(*(user(i) for i in range(connections)))
@@ -371,16 +384,21 @@ async def _python_load(
     latencies.sort()
 
     def pct(p: float) -> int:
+        if not latencies:
+            return 0
         return int(latencies[min(len(latencies) - 1, int(len(latencies) * p / 100))])
 
     return {
         "requests": len(latencies),
         "duration_us": int(elapsed * 1e6),
+        "bytes": received,
         "connect": 0,
         "read": 0,
         "write": 0,
-        "status": errors,
+        "status": 0,
         "timeout": 0,
+        "unexpected": unexpected,
+        "first_unexpected": first,
         "p50": pct(50),
         "p90": pct(90),
         "p99": pct(99),
@@ -396,12 +414,13 @@ def measure(
     round_no: int,
     database: str,
     workdir: Path,
+    bench_roots: list[int],
 ) -> Run:
     script = lua_script(workload, workdir / f"{workload.name}.lua")
     app_pids = process_tree(server.process.pid)
     pg_before = postgres_cpu(database)
     app_before = cpu_seconds(app_pids)
-    with RssSampler(server.process.pid) as rss:
+    with RssSampler(server.process.pid) as rss, busy.Meter(bench_roots, database) as machine:
         if wrk:
             data = wrk_load(wrk, server, script, connections, seconds)
         else:
@@ -421,20 +440,34 @@ def measure(
         p50_ms=data["p50"] / 1000,
         p90_ms=data["p90"] / 1000,
         p99_ms=data["p99"] / 1000,
-        errors=data["connect"] + data["read"] + data["write"] + data["status"],
+        # wrk's own `status` count (answers >= 400) is a subset of `unexpected`.
+        errors=data["connect"] + data["read"] + data["write"] + data["unexpected"],
         timeouts=data["timeout"],
         app_cpu_ms_per_req=round((app_after - app_before) * 1000 / requests, 3),
         pg_cpu_ms_per_req=round(pg_used * 1000 / requests, 3),
         peak_rss_mb=round(rss.peak, 1),
         hwm_rss_mb=round(worker_rss_mb(server.process.pid, "VmHWM"), 1),
+        others_cpu_pct=machine.pct,
+        bytes_per_response=round(data["bytes"] / requests, 1),
+        first_unexpected=data["first_unexpected"],
     )
     print(
-        f"  r{round_no} {workload.name:<9} {server.name:<10} c{connections:<3} "
+        f"  r{round_no} {workload.name:<11} {server.name:<10} c{connections:<3} "
         f"{run.rps:>8.0f} req/s  p99 {run.p99_ms:6.1f} ms  err {run.errors + run.timeouts}  "
         f"app {run.app_cpu_ms_per_req:.2f} ms/req  pg {run.pg_cpu_ms_per_req:.2f} ms/req  "
-        f"rss {run.peak_rss_mb:.0f} MB",
+        f"rss {run.peak_rss_mb:.0f} MB  others' CPU {run.others_cpu_pct:.0f} %",
         flush=True,
     )
+    if not run.requests:
+        print("    ! no answer came back within the run (make BENCH_DURATION longer)")
+    if run.first_unexpected:
+        print(f"    ! {run.errors} unexpected answers, the first: {run.first_unexpected}")
+    if run.others_cpu_pct > busy.WARN_PCT:
+        print(
+            f"    ! other processes took {run.others_cpu_pct:.0f} % of the machine during this "
+            f"run (warning above {busy.WARN_PCT:.0f} %): its figures are unreliable",
+            flush=True,
+        )
     return run
 
 
@@ -457,7 +490,7 @@ def login(server: Server, email: str, password: str) -> str:
 
 def interview_body(n: int) -> str:
     """An interview with 3 people (a hiring manager and two interviewers) a few days ago."""
-    starts = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2, minutes=n)
+    starts = clock.now().replace(microsecond=0) - timedelta(days=2, minutes=n)
     return json.dumps(
         {
             "company": seed.COMPANIES[n % len(seed.COMPANIES)],
@@ -481,52 +514,96 @@ def split_users(users: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list
     return users[:-writers], users[-writers:]
 
 
-def workloads(credentials: dict[str, Any], cookies: list[str]) -> dict[str, Workload]:
+LIST = Expect(markers=('{"items":[',))
+FULL_LIST = Expect(markers=('{"items":[{', '"next_cursor":"'))  # 50 items and more to come
+TODAY_PAGE = Expect(content_type="text/html", markers=('<section id="today"', "</html>"))
+TODAY_FRAGMENT = Expect(content_type="text/html", markers=('<section id="today"',))
+BROWSER = {"Accept-Encoding": "gzip, deflate, br, zstd"}  # what a browser sends (E2)
+
+
+def workloads(
+    credentials: dict[str, Any], cookies: list[str], busy_cookies: list[str]
+) -> dict[str, Workload]:
+    """Each workload's requests and what a good answer is. `cookies`: sessions of the first
+    readers (E2); `busy_cookies`: of the busy users (E2-full), in credentials' order."""
     users, writers = split_users(credentials["users"])
+    busy_users = credentials["busy"]
 
     def bearer(u: dict[str, Any], **more: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {u['token']}", **more}
 
-    e1 = [
-        ("GET", f"/api/v1/followups?due_state={state}", bearer(u), None)
-        for u in users
-        for state in STATES
-    ]
-    page = [("GET", "/", {"Cookie": f"followup_session={c}"}, None) for c in cookies]
-    fragment = [
-        ("GET", "/", {"Cookie": f"followup_session={c}", "HX-Request": "true"}, None)
-        for c in cookies
-    ]
+    def listing(u: dict[str, Any], state: str) -> Request:
+        path = f"/api/v1/followups?due_state={state}"
+        return Request("GET", path, bearer(u), twin=((path, bearer(u)),))
+
+    def today(u: dict[str, Any], cookie: str, **more: str) -> Request:
+        """Today shows what the baseline lists in the three states (at most 50 each)."""
+        twin = tuple((f"/api/v1/followups?due_state={s}", bearer(u)) for s in STATES)
+        headers = {"Cookie": f"followup_session={cookie}", **BROWSER, **more}
+        return Request("GET", "/", headers, twin=twin)
+
+    e1 = [listing(u, state) for u in users for state in STATES]
+    e1_full = [listing(u, "due") for u in busy_users]
+    page = [today(u, c) for u, c in zip(users, cookies, strict=False)]
+    fragment = [today(u, c, **{"HX-Request": "true"}) for u, c in zip(users, cookies, strict=False)]
+    busy_page = [today(u, c) for u, c in zip(busy_users, busy_cookies, strict=False)]
     e3 = [
-        ("GET", f"/api/v1/interviews/{i}", bearer(u), None) for u in users for i in u["interviews"]
+        Request("GET", f"/api/v1/interviews/{i}", bearer(u)) for u in users for i in u["interviews"]
     ]
     json_type = {"Content-Type": "application/json"}
     creates = [
-        ("POST", "/api/v1/interviews", bearer(u, **json_type), interview_body(n))
+        Request("POST", "/api/v1/interviews", bearer(u, **json_type), interview_body(n))
         for n, u in enumerate(writers)
     ]
     marks = [
-        ("PATCH", f"/api/v1/followups/{f}", bearer(u, **json_type), '{"status": "sent"}')
+        Request("PATCH", f"/api/v1/followups/{f}", bearer(u, **json_type), '{"status": "sent"}')
         for u in writers
         for f in u["scheduled"][:1]
     ]
     # E4: E1's reads (of the writers) with 10 % writes, half new interviews, half marked sent.
     writes = [w for pair in zip(creates, marks, strict=False) for w in pair] or creates
-    reads = [
-        ("GET", f"/api/v1/followups?due_state={state}", bearer(u), None)
-        for u in writers
-        for state in STATES
-    ]
+    reads = [listing(u, state) for u in writers for state in STATES]
     reads = (reads * (1 + 9 * len(writes) // len(reads)))[: 9 * len(writes)]
     e4 = [*reads, *writes]
     return {
-        "E1": Workload("E1", e1),
-        "E2": Workload("E2", page),
-        "E2-htmx": Workload("E2-htmx", fragment),
-        "E3": Workload("E3", e3),
-        "E4": Workload("E4", e4),
-        "E4-write": Workload("E4-write", creates),
+        "E1": Workload("E1", e1, LIST),
+        "E1-full": Workload("E1-full", e1_full, FULL_LIST),
+        "E2": Workload("E2", page, TODAY_PAGE),
+        "E2-htmx": Workload("E2-htmx", fragment, TODAY_FRAGMENT),
+        "E2-full": Workload("E2-full", busy_page, TODAY_PAGE),
+        "E3": Workload("E3", e3, Expect(markers=('"company":',))),
+        "E4": Workload("E4", e4, Expect(statuses=(200, 201), markers=('{"',))),
+        "E4-write": Workload(
+            "E4-write", creates, Expect(statuses=(201,), markers=('"followups":',))
+        ),
     }
+
+
+def check_before_load(
+    loads: dict[str, Workload], started: dict[str, Server]
+) -> dict[str, dict[str, Any]]:
+    """Each workload once on each server it runs on (raises CheckFailed on a bad answer);
+    the answers' sizes, per workload."""
+    found: dict[str, dict[str, Any]] = {}
+    options: dict[str, Any] = {"timeout": 30, "trust_env": False}
+    with httpx.Client(base_url=started["baseline"].url, **options) as baseline:
+        for name, workload in loads.items():
+            for server in sorted({s for w, s, _ in plan() if w == name}):
+                with httpx.Client(base_url=started[server].url, **options) as client:
+                    if server == "baseline":
+                        # The baseline checked the same way (status, content type, markers).
+                        result = checks.check_workload(workload, client, None, server=server)
+                    else:
+                        result = checks.check_workload(workload, client, baseline, server=server)
+                        found.setdefault(name, result)
+    for name, sizes in found.items():
+        print(
+            f"  checked {name:<11} {sizes['checked']:>3} answers as expected; "
+            f"{sizes['followups_shown']} follow-ups, {sizes['raw_bytes']} B, "
+            f"{sizes['wire_bytes']} B on the wire, {sizes['gzip_wire_bytes']} B with gzip",
+            flush=True,
+        )
+    return found
 
 
 @contextmanager
@@ -598,12 +675,23 @@ def ratios(runs: list[Run]) -> dict[str, list[float]]:
         _pick(runs, "E1", "product-1w", 64),
         _pick(runs, "E1", "product-2w", 64),
     )
+    full, full_base = (
+        _pick(runs, "E1-full", "product-1w", 64),
+        _pick(runs, "E1-full", "baseline", 64),
+    )
     return {
         "E1 1 worker ÷ baseline": _ratios(p1, base),
         "E1 2 workers ÷ baseline": _ratios(p2, base),
         "E1 app CPU/req 1 worker ÷ baseline": _ratios(p1, base, "app_cpu_ms_per_req"),
-        "E2 ÷ E1 (1 worker)": _ratios(_pick(runs, "E2", "product-1w", 64), p1),
-        "E2 htmx ÷ E1 (1 worker)": _ratios(_pick(runs, "E2-htmx", "product-1w", 64), p1),
+        "E1 full page 1 worker ÷ baseline": _ratios(full, full_base),
+        "E1 full page app CPU/req ÷ baseline": _ratios(full, full_base, "app_cpu_ms_per_req"),
+        "E2 ÷ E1 full page (1 worker)": _ratios(_pick(runs, "E2", "product-1w", 64), full),
+        "E2 htmx ÷ E1 full page (1 worker)": _ratios(
+            _pick(runs, "E2-htmx", "product-1w", 64), full
+        ),
+        "E2 with 100 follow-ups ÷ E1 full page (1 worker)": _ratios(
+            _pick(runs, "E2-full", "product-1w", 64), full
+        ),
         "E3 ÷ E1 (1 worker)": _ratios(_pick(runs, "E3", "product-1w", 64), p1),
         "E4 mix ÷ E1 (1 worker)": _ratios(_pick(runs, "E4", "product-1w", 64), p1),
         "E4 writes ÷ raw asyncpg (1 worker)": _ratios(
@@ -612,18 +700,56 @@ def ratios(runs: list[Run]) -> dict[str, list[float]]:
     }
 
 
-def previous_http_ratio(results_dir: Path, size: str) -> float | None:
-    """The E1 1-worker ratio of the latest earlier run at `size` (for T5's HTTP half)."""
-    for path in sorted(results_dir.glob("*.json"), reverse=True):
-        try:
-            report = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        if report.get("meta", {}).get("size") == size:
-            values = report.get("summary", {}).get("ratios", {}).get("E1 1 worker ÷ baseline")
-            if values:
-                return _median(values)
-    return None
+# The targets of issue 13 on the ratios: (target, comparison, bound).
+RATIO_TARGETS: dict[str, tuple[str, str, float]] = {
+    "E1 1 worker ÷ baseline": ("T1", "≥", 0.50),
+    "E1 2 workers ÷ baseline": ("T1", "≥", 0.70),
+    "E1 app CPU/req 1 worker ÷ baseline": ("T2", "≤", 2.5),
+    "E2 ÷ E1 full page (1 worker)": ("T4", "≥", 0.75),
+    "E2 htmx ÷ E1 full page (1 worker)": ("T4", "≥", 0.90),
+    "E3 ÷ E1 (1 worker)": ("T8", "≥", 0.90),
+    "E4 writes ÷ raw asyncpg (1 worker)": ("T7", "≥", 0.40),
+}
+E1_P99_MS = 25.0  # T3: E1 p99 at 8 connections, 1 worker
+RSS_MB = 100.0  # T6
+TODAY_WIRE_BYTES = 87_000  # T9: Today with 100 follow-ups, gzip, as JobSync's dashboard
+OPEN_LOOP_P99_MS = 100.0  # T10
+OPEN_LOOP_HELD = 0.95  # T10: "holds the rate": achieved at least this share of the target
+
+TARGETS = {
+    "T1": "E1 throughput ≥ 0.50 × baseline with 1 worker, ≥ 0.70 × with 2",
+    "T2": "E1 app CPU per request ≤ 2.5 × the baseline's",
+    "T3": "E1 p99 at 8 connections (1 worker) ≤ 25 ms; no errors (answers a user would not "
+    "take) or timeouts in any product run",
+    "T4": "Today (E2) ≥ 0.75 × E1 full page; its htmx fragment ≥ 0.90 ×",
+    "T5": "E1, E2, E5 SQL at L ≤ 1.5 × their time at M; every HTTP ratio at L within 0.9 × M",
+    "T6": "≤ 100 MB RSS per worker under load",
+    "T7": "creating an interview with 3 people ≥ 0.40 × a raw asyncpg insert of the same rows",
+    "T8": "E3 (one interview) ≥ 0.90 × E1",
+    "T9": "Today with 100 follow-ups ≤ 87 KB on the wire (gzip, as a browser asks)",
+    "T10": "open loop at half the baseline's maximum: 2 workers hold the rate with p99 ≤ 100 ms",
+}
+
+
+def _meets(value: float, comparison: str, bound: float) -> bool:
+    return value >= bound if comparison == "≥" else value <= bound
+
+
+def http_scaling(
+    s: dict[str, list[float]], size: str, results_dir: Path
+) -> tuple[dict[str, dict[str, Any]] | None, str]:
+    """T5's HTTP half: this run's ratios against the latest result at the other size (M
+    against L); None when there is none yet."""
+    other = {"M": "L", "L": "M"}.get(size)
+    if other is None:
+        return None, "HTTP ratio at L vs M: a run at M or L only"
+    path = compare.latest(results_dir, other)
+    if path is None:
+        return None, f"HTTP ratios at L vs M: needs a run at {other} too"
+    here = {"summary": {"ratios": s}}
+    there = json.loads(path.read_text())
+    at_m, at_l = (here, there) if size == "M" else (there, here)
+    return compare.compare(at_m, at_l), path.name
 
 
 def summarize(
@@ -633,84 +759,179 @@ def summarize(
     scale_check: dict[str, Any] | None,
     size: str,
     results_dir: Path,
+    answers: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
     s = ratios(runs)
-    p99_8 = {
-        "E1": _median([r.p99_ms for r in _pick(runs, "E1", "product-1w", 8)]),
-        "E2": _median([r.p99_ms for r in _pick(runs, "E2", "product-1w", 8)]),
-    }
+    p99_8 = _median([r.p99_ms for r in _pick(runs, "E1", "product-1w", 8)])
+    e2_p99_8 = _median([r.p99_ms for r in _pick(runs, "E2", "product-1w", 8)])
     product_runs = [r for r in runs if r.server.startswith("product")]
     worst64 = max((r.p99_ms for r in product_runs if r.connections == 64), default=float("nan"))
     failures = sum(r.errors + r.timeouts for r in product_runs)
+    baseline_failures = sum(r.errors + r.timeouts for r in runs if r.server == "baseline")
     rss = max((r.peak_rss_mb for r in product_runs), default=float("nan"))
     hwm = max((r.hwm_rss_mb for r in product_runs), default=float("nan"))
+    others = [r.others_cpu_pct for r in runs]
+    machine = {
+        "others_cpu_pct_median": _median(others),
+        "others_cpu_pct_max": max(others, default=float("nan")),
+        "busy_runs": sum(o > busy.WARN_PCT for o in others),
+        "warn_pct": busy.WARN_PCT,
+    }
 
     def med(key: str) -> float:
         return _median(s[key])
 
+    def ratio_figure(key: str) -> tuple[bool, str]:
+        _, comparison, bound = RATIO_TARGETS[key]
+        return _meets(med(key), comparison, bound), f"{med(key):.2f} ({comparison} {bound:.2f})"
+
     t5: tuple[bool | None, str]
+    scaling, scaling_source = http_scaling(s, size, results_dir)
     if scale_check:
         worst = max(scale_check.values(), key=lambda q: q["time_ratio"])
         worst_name = next(k for k, v in scale_check.items() if v is worst)
         buffers = max(q["buffer_ratio"] for q in scale_check.values())
         sql_ok = all(q["time_ratio"] <= 1.5 for q in scale_check.values())
-        other = {"M": "L", "L": "M"}.get(size)
-        here = med("E1 1 worker ÷ baseline")
-        there = previous_http_ratio(results_dir, other) if other else None
-        http = ""
-        http_ok: bool | None = None
-        if there is not None:
-            at_l, at_m = (here, there) if size == "L" else (there, here)
-            http_ok = at_l >= 0.9 * at_m
-            http = f"; HTTP E1 ratio at L ÷ at M {at_l / at_m:.2f} (≥ 0.9)"
+        if scaling:
+            low = min(scaling, key=lambda k: scaling[k]["L_over_M"])
+            http_ok: bool | None = all(row["holds"] for row in scaling.values())
+            http = (
+                f"; HTTP ratios at L ÷ at M: {sum(r['holds'] for r in scaling.values())} of "
+                f"{len(scaling)} within 0.9 (lowest {scaling[low]['L_over_M']:.2f}, {low})"
+            )
         else:
-            http = f"; HTTP ratio at L vs M: needs a run at {other or 'M and L'} too"
+            http_ok, http = None, f"; {scaling_source}"
         t5 = (
             sql_ok and http_ok is not False,
             f"SQL L ÷ M worst {worst['time_ratio']:.2f} ({worst_name}; ≤ 1.5), "
             f"buffers L ÷ M worst {buffers:.2f}{http}",
         )
     else:
-        t5 = (None, "not measured (BENCH_SCALE=off)")
-    t7 = med("E4 writes ÷ raw asyncpg (1 worker)")
+        t5 = (None, "SQL not measured (BENCH_SCALE=off)")
+    t1 = [ratio_figure("E1 1 worker ÷ baseline"), ratio_figure("E1 2 workers ÷ baseline")]
+    t4 = [
+        ratio_figure("E2 ÷ E1 full page (1 worker)"),
+        ratio_figure("E2 htmx ÷ E1 full page (1 worker)"),
+    ]
+    today = answers.get("E2-full", {})
+    today_bytes = today.get("wire_bytes")
+    t9: tuple[bool | None, str] = (
+        (None, "not measured")
+        if today_bytes is None
+        else (
+            today_bytes <= TODAY_WIRE_BYTES,
+            f"{today_bytes / 1000:.1f} KB (≤ {TODAY_WIRE_BYTES / 1000:.0f}) for "
+            f"{today.get('followups_shown')} follow-ups, {today.get('raw_bytes', 0) / 1000:.1f} KB "
+            "uncompressed",
+        )
+    )
+    two = open_loop.get("product-2w")
+    t10: tuple[bool | None, str] = (
+        (None, "not measured (no 2-worker server in this plan)")
+        if two is None
+        else (
+            two["achieved_rps"] >= OPEN_LOOP_HELD * two["target_rps"]
+            and not two["dropped"]
+            and not two["errors"]
+            and two["p99_ms"] <= OPEN_LOOP_P99_MS,
+            f"2 workers: {two['achieved_rps']:.0f} of {two['target_rps']:.0f} req/s "
+            f"(≥ {OPEN_LOOP_HELD:.0%}), p99 {two['p99_ms']:.1f} ms (≤ {OPEN_LOOP_P99_MS:.0f}), "
+            f"errors {two['errors']}, not sent {two['dropped']}",
+        )
+    )
     targets: dict[str, tuple[bool | None, str]] = {
         "T1": (
-            med("E1 1 worker ÷ baseline") >= 0.50 and med("E1 2 workers ÷ baseline") >= 0.65,
-            f"1 worker {med('E1 1 worker ÷ baseline'):.2f} (≥ 0.50), "
-            f"2 workers {med('E1 2 workers ÷ baseline'):.2f} (≥ 0.65)",
+            t1[0][0] and t1[1][0],
+            f"1 worker {t1[0][1]}, 2 workers {t1[1][1]}",
         ),
         "T2": (
-            med("E1 app CPU/req 1 worker ÷ baseline") <= 2.0,
-            f"app CPU per request {med('E1 app CPU/req 1 worker ÷ baseline'):.2f}"
-            " × baseline (≤ 2.0)",
+            ratio_figure("E1 app CPU/req 1 worker ÷ baseline")[0],
+            f"app CPU per request {ratio_figure('E1 app CPU/req 1 worker ÷ baseline')[1]}",
         ),
         "T3": (
-            p99_8["E1"] <= 40 and p99_8["E2"] <= 60 and worst64 <= 250 and failures == 0,
-            f"c8 p99 E1 {p99_8['E1']:.1f} ms (≤ 40), E2 {p99_8['E2']:.1f} ms (≤ 60); "
-            f"worst c64 p99 {worst64:.1f} ms (≤ 250); errors+timeouts {failures} (0)",
+            p99_8 <= E1_P99_MS and failures == 0,
+            f"c8 p99 E1 {p99_8:.1f} ms (≤ {E1_P99_MS:.0f}); errors+timeouts {failures} (0); "
+            f"E2 c8 p99 {e2_p99_8:.1f} ms, worst c64 p99 {worst64:.1f} ms",
         ),
-        "T4": (
-            med("E2 ÷ E1 (1 worker)") >= 0.75 and med("E2 htmx ÷ E1 (1 worker)") >= 0.9,
-            f"E2 page {med('E2 ÷ E1 (1 worker)'):.2f} × E1 (≥ 0.75), "
-            f"htmx fragment {med('E2 htmx ÷ E1 (1 worker)'):.2f} × E1 (≥ 0.9)",
-        ),
+        "T4": (t4[0][0] and t4[1][0], f"page {t4[0][1]}, htmx fragment {t4[1][1]}"),
         "T5": t5,
         "T6": (
-            rss <= 100,
-            f"RSS per worker under load {rss:.0f} MB (≤ 100); start-up peak {hwm:.0f} MB",
+            rss <= RSS_MB,
+            f"RSS per worker under load {rss:.0f} MB (≤ {RSS_MB:.0f}); start-up peak {hwm:.0f} MB",
         ),
-        "T7": (
-            t7 >= 0.35,
-            f"interview + 3 people + follow-ups {t7:.2f} × raw asyncpg in one transaction (≥ 0.35)",
-        ),
+        "T7": ratio_figure("E4 writes ÷ raw asyncpg (1 worker)"),
+        "T8": ratio_figure("E3 ÷ E1 (1 worker)"),
+        "T9": t9,
+        "T10": t10,
     }
-    return {"ratios": s, "targets": targets, "open_loop": open_loop, "scale": scale_check}
+    return {
+        "ratios": s,
+        "targets": targets,
+        "open_loop": open_loop,
+        "scale": scale_check,
+        "http_scaling": scaling,
+        "http_scaling_source": scaling_source,
+        "answers": answers,
+        "errors": {"product": failures, "baseline": baseline_failures},
+        "machine": machine,
+    }
+
+
+def _status(met: bool | None) -> str:
+    return "not measured" if met is None else "met" if met else "**not met**"
+
+
+def _machine_line(machine: dict[str, Any]) -> str:
+    line = (
+        f"Machine busy (CPU other processes took, share of the {os.cpu_count()} CPUs): median "
+        f"{machine['others_cpu_pct_median']:.0f} %, max {machine['others_cpu_pct_max']:.0f} % "
+        "over the runs"
+    )
+    if machine["busy_runs"]:
+        line += (
+            f" — **warning: {machine['busy_runs']} runs above {machine['warn_pct']:.0f} %, "
+            "the figures are unreliable**"
+        )
+    return line + "."
+
+
+def readme_table(summary: dict[str, Any], meta: dict[str, Any]) -> str:
+    """The short table for the README: the ratios with their targets."""
+    lines = [
+        f"Followup ÷ raw baseline, BENCH_SIZE={meta['size']}, {meta['rounds']} × "
+        f"{meta['duration']} s rounds ({meta['started'][:10]}):",
+        "",
+        "| ratio | median | target | status |",
+        "| --- | ---: | --- | --- |",
+    ]
+    for name, values in summary["ratios"].items():
+        if not values:
+            continue
+        value = _median(values)
+        if name in RATIO_TARGETS:
+            target, comparison, bound = RATIO_TARGETS[name]
+            goal = f"{target}: {comparison} {bound:.2f}"
+            status = _status(_meets(value, comparison, bound))
+        else:
+            goal, status = "–", ""
+        lines.append(f"| {name} | **{value:.2f}** | {goal} | {status} |")
+    errors = summary["errors"]
+    lines += [
+        "",
+        f"Errors (T3: answers a user would not take, socket errors, timeouts): "
+        f"{errors['product']} in the product's runs, {errors['baseline']} in the baseline's. "
+        + _machine_line(summary["machine"]),
+    ]
+    return "\n".join(lines)
 
 
 def table(runs: list[Run], summary: dict[str, Any], meta: dict[str, Any]) -> str:
     lines = [
-        f"### Followup ÷ raw baseline — BENCH_SIZE={meta['size']}, {meta['rounds']} rounds × "
-        f"{meta['duration']} s, load={meta['load']}, {meta['cpus']} CPUs",
+        f"#### Followup ÷ raw baseline — BENCH_SIZE={meta['size']}, {meta['rounds']} × "
+        f"{meta['duration']} s rounds, load={meta['load']}, {meta['cpus']} CPUs, "
+        f"{meta['started'][:16]} UTC",
+        "",
+        _machine_line(summary["machine"]),
         "",
         "| ratio | median | min – max |",
         "| --- | ---: | ---: |",
@@ -722,9 +943,10 @@ def table(runs: list[Run], summary: dict[str, Any], meta: dict[str, Any]) -> str
             )
     lines += [
         "",
-        "| workload | server | conns | req/s | p50 ms | p90 ms | p99 ms | err+timeout "
-        "| app CPU ms/req | PG CPU ms/req | RSS MB/worker under load |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| workload | server | conns | req/s | p50 ms | p90 ms | p99 ms | errors+timeouts "
+        "| app CPU ms/req | PG CPU ms/req | RSS MB/worker under load | bytes/answer on the wire "
+        "| others' CPU % |",
+        "| --- | --- |" + " ---: |" * 11,
     ]
     keys = sorted(
         {(r.workload, r.server, r.connections) for r in runs}, key=lambda k: (k[0], -k[2], k[1])
@@ -740,8 +962,28 @@ def table(runs: list[Run], summary: dict[str, Any], meta: dict[str, Any]) -> str
             f"| {workload} | {server} | {connections} | {mid('rps'):.0f} | {mid('p50_ms'):.1f} "
             f"| {mid('p90_ms'):.1f} | {mid('p99_ms'):.1f} | {failures} "
             f"| {mid('app_cpu_ms_per_req'):.2f} | {mid('pg_cpu_ms_per_req'):.2f} "
-            f"| {max(r.peak_rss_mb for r in group):.0f} |"
+            f"| {max(r.peak_rss_mb for r in group):.0f} | {mid('bytes_per_response'):.0f} "
+            f"| {max(r.others_cpu_pct for r in group):.0f} |"
         )
+    if summary["answers"]:
+        lines += [
+            "",
+            "Answers, as checked before the load (medians of a sample; bytes on the wire with "
+            "headers):",
+            "",
+            "| workload | checked | follow-ups shown | body bytes | on the wire as loaded "
+            "| on the wire with gzip |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for name, a in summary["answers"].items():
+
+            def n(value: int | None) -> str:
+                return "–" if value is None else f"{value:,}"
+
+            lines.append(
+                f"| {name} | {a['checked']} | {n(a['followups_shown'])} | {n(a['raw_bytes'])} "
+                f"| {n(a['wire_bytes'])} | {n(a['gzip_wire_bytes'])} |"
+            )
     if summary["open_loop"]:
         lines += [
             "",
@@ -749,14 +991,14 @@ def table(runs: list[Run], summary: dict[str, Any], meta: dict[str, Any]) -> str
             "request's due time:",
             "",
             "| server | target req/s | achieved req/s | p50 ms | p90 ms | p99 ms | max ms "
-            "| errors | not sent (behind) |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| errors | not sent (behind) | others' CPU % |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for server, o in summary["open_loop"].items():
             lines.append(
                 f"| {server} | {o['target_rps']:.0f} | {o['achieved_rps']:.0f} | {o['p50_ms']:.1f} "
                 f"| {o['p90_ms']:.1f} | {o['p99_ms']:.1f} | {o['max_ms']:.0f} | {o['errors']} "
-                f"| {o['dropped']} |"
+                f"| {o['dropped']} | {o.get('others_cpu_pct', 0):.0f} |"
             )
     if summary["scale"]:
         small, large = meta["scale_sizes"]
@@ -781,13 +1023,18 @@ def table(runs: list[Run], summary: dict[str, Any], meta: dict[str, Any]) -> str
                 f"| {a['rows']:.0f} / {b['rows']:.0f} | {per_row(a)} / {per_row(b)} "
                 f"| {', '.join(b['seq_scans']) or 'none'} |"
             )
-    lines += ["", "| target | status | figure |", "| --- | --- | --- |"]
+    if summary["http_scaling"]:
+        this = "this run"
+        other = summary["http_scaling_source"]
+        m_name, l_name = (this, other) if meta["size"] == "M" else (other, this)
+        lines += ["", compare.table(summary["http_scaling"], m_name, l_name)]
+    lines += ["", "| target | what | status | figure |", "| --- | --- | --- | --- |"]
     for name, (met, figure) in summary["targets"].items():
-        status = "not measured" if met is None else "met" if met else "**not met**"
-        lines.append(f"| {name} | {status} | {figure} |")
+        lines.append(f"| {name} | {TARGETS[name]} | {_status(met)} | {figure} |")
     lines.append("")
     lines.append(
-        "Medians over rounds (req/s, latencies, CPU); RSS is the largest sampled during the rounds."
+        "Medians over rounds (req/s, latencies, CPU, bytes); RSS and others' CPU are the largest "
+        "seen during the rounds."
     )
     return "\n".join(lines)
 
@@ -804,8 +1051,11 @@ def plan() -> list[tuple[str, str, int]]:
         return [
             ("E1", "product-1w", 64),
             ("E1", "baseline", 64),
+            ("E1-full", "product-1w", 64),
+            ("E1-full", "baseline", 64),
             ("E2", "product-1w", 64),
             ("E2-htmx", "product-1w", 64),
+            ("E2-full", "product-1w", 64),
             ("E3", "product-1w", 64),
             ("E4", "product-1w", 64),
             ("E4-write", "product-1w", 8),
@@ -815,10 +1065,13 @@ def plan() -> list[tuple[str, str, int]]:
         ("E1", "product-1w", 64),
         ("E1", "baseline", 64),
         ("E1", "product-2w", 64),
+        ("E1-full", "product-1w", 64),
+        ("E1-full", "baseline", 64),
         ("E1", "product-1w", 8),
         ("E1", "baseline", 8),
         ("E2", "product-1w", 64),
         ("E2-htmx", "product-1w", 64),
+        ("E2-full", "product-1w", 64),
         ("E2", "product-1w", 8),
         ("E3", "product-1w", 64),
         ("E4", "product-1w", 64),
@@ -828,25 +1081,40 @@ def plan() -> list[tuple[str, str, int]]:
 
 
 def run_open_loop(
-    started: dict[str, Server], workload: Workload, rate: float, seconds: float
+    started: dict[str, Server],
+    workload: Workload,
+    rate: float,
+    seconds: float,
+    database: str,
 ) -> dict[str, Any]:
     requests = [
-        openloop.Request(method, url, headers, body.encode() if body else None)
-        for method, url, headers, body in workload.requests
+        openloop.Request(r.method, r.path, r.headers, r.body.encode() if r.body else None)
+        for r in workload.requests
     ]
-    found = {}
+    roots = [s.process.pid for s in started.values()]
+    found: dict[str, Any] = {}
     for name in ("product-1w", "product-2w", "baseline"):
         if name in started:
-            result = openloop.open_loop(
-                "127.0.0.1", started[name].port, requests, rate=rate, seconds=seconds
-            )
+            with busy.Meter(roots, database) as machine:
+                result = openloop.open_loop(
+                    "127.0.0.1",
+                    started[name].port,
+                    requests,
+                    rate=rate,
+                    seconds=seconds,
+                    expect=workload.expect,
+                )
+            result["others_cpu_pct"] = machine.pct
             found[name] = result
             print(
                 f"  open loop {name:<10} {result['target_rps']:>6.0f} req/s target, "
                 f"{result['achieved_rps']:>6.0f} achieved, p99 {result['p99_ms']:.1f} ms, "
-                f"errors {result['errors']}, not sent {result['dropped']}",
+                f"errors {result['errors']}, not sent {result['dropped']}, "
+                f"others' CPU {machine.pct:.0f} %",
                 flush=True,
             )
+            if result.get("first_unexpected"):
+                print(f"    ! the first unexpected answer: {result['first_unexpected']}")
     return found
 
 
@@ -894,6 +1162,7 @@ def main() -> int:
     warmup = env_int("BENCH_WARMUP", 3)
     results_dir = Path(os.environ.get("BENCH_RESULTS_DIR", ROOT / "bench" / "results"))
     began = time.monotonic()
+    started_at = datetime.now(UTC)
     wrk = ensure_wrk()
     if wrk is None:
         print("no wrk: using the small Python load loop (figures are not comparable)")
@@ -901,6 +1170,7 @@ def main() -> int:
     sizes = scale_sizes(size)
     open_loop: dict[str, Any] = {}
     scale_check: dict[str, Any] | None = None
+    answers: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="followup-bench-") as tmp:
         workdir = Path(tmp)
         credentials_path = ROOT / "bench" / ".work" / f"run-{size}.json"
@@ -910,44 +1180,45 @@ def main() -> int:
         try:
             names = {server for _, server, _ in plan()}
             with servers(seed.database_url(database), workdir, names) as started:
-                users = split_users(credentials["users"])[0][:20]
-                cookies = [
-                    login(started["product-1w"], u["email"], credentials["password"]) for u in users
-                ]
-                loads = workloads(credentials, cookies)
+                roots = [s.process.pid for s in started.values()]
+
+                def cookie(u: dict[str, Any]) -> str:
+                    return login(started["product-1w"], u["email"], credentials["password"])
+
+                cookies = [cookie(u) for u in split_users(credentials["users"])[0][:20]]
+                busy_cookies = [cookie(u) for u in credentials["busy"]]
+                loads = workloads(credentials, cookies, busy_cookies)
+                print("checking every workload once before the load…", flush=True)
+                answers = check_before_load(loads, started)
+
+                def load(workload: str, server: str, connections: int, seconds: int, n: int) -> Run:
+                    return measure(
+                        wrk,
+                        started[server],
+                        loads[workload],
+                        connections,
+                        seconds,
+                        n,
+                        database,
+                        workdir,
+                        roots,
+                    )
+
                 if warmup:
                     print(f"warm-up ({warmup} s each)…", flush=True)
                     for workload, server, connections in plan():
                         if connections == 64:
-                            measure(
-                                wrk,
-                                started[server],
-                                loads[workload],
-                                64,
-                                warmup,
-                                0,
-                                database,
-                                workdir,
-                            )
+                            load(workload, server, 64, warmup, 0)
                 for round_no in range(1, rounds + 1):
                     print(f"round {round_no}/{rounds}", flush=True)
                     for workload, server, connections in plan():
-                        runs.append(
-                            measure(
-                                wrk,
-                                started[server],
-                                loads[workload],
-                                connections,
-                                duration,
-                                round_no,
-                                database,
-                                workdir,
-                            )
-                        )
+                        runs.append(load(workload, server, connections, duration, round_no))
                 base_max = _median([r.rps for r in _pick(runs, "E1", "baseline", 64)])
                 if base_max == base_max and base_max > 0:  # not NaN
                     print(f"open loop at {base_max / 2:.0f} req/s…", flush=True)
-                    open_loop = run_open_loop(started, loads["E1"], base_max / 2, duration)
+                    open_loop = run_open_loop(
+                        started, loads["E1"], base_max / 2, duration, database
+                    )
             if sizes:
                 print(f"SQL scaling check ({sizes[0]} and {sizes[1]})…", flush=True)
                 measured = {}
@@ -959,7 +1230,12 @@ def main() -> int:
             if not os.environ.get("BENCH_KEEP_DB"):
                 seed.drop_database(database)
     summary = summarize(
-        runs, open_loop=open_loop, scale_check=scale_check, size=size, results_dir=results_dir
+        runs,
+        open_loop=open_loop,
+        scale_check=scale_check,
+        size=size,
+        results_dir=results_dir,
+        answers=answers,
     )
     meta = {
         "size": size,
@@ -970,22 +1246,20 @@ def main() -> int:
         "cpus": os.cpu_count(),
         "seeded": asdict(seeded),
         "scale_sizes": list(sizes) if sizes else None,
-        "started": datetime.now(UTC).isoformat(),
+        "started": started_at.isoformat(),
         "elapsed_s": round(time.monotonic() - began, 1),
     }
     results_dir.mkdir(parents=True, exist_ok=True)
-    path = results_dir / f"{datetime.now(UTC):%Y-%m-%dT%H%M%SZ}.json"
+    path = results_dir / f"{started_at:%Y-%m-%dT%H%M%SZ}.json"
     path.write_text(
         json.dumps(
             {
                 "meta": meta,
                 "summary": {
-                    "ratios": summary["ratios"],
+                    **{k: v for k, v in summary.items() if k != "targets"},
                     "targets": {
                         k: {"met": m, "figure": f} for k, (m, f) in summary["targets"].items()
                     },
-                    "open_loop": open_loop,
-                    "scale": scale_check,
                 },
                 "runs": [asdict(r) for r in runs],
             },
@@ -994,11 +1268,23 @@ def main() -> int:
         + "\n"
     )
     print()
+    print("#### For the README (Performance)")
+    print()
+    print(readme_table(summary, meta))
+    print()
+    print("#### For docs/performance.md (Results)")
+    print()
     print(table(runs, summary, meta))
     print(
         f"\nWrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} "
         f"({meta['elapsed_s']} s)"
     )
+    if summary["machine"]["busy_runs"]:
+        print(
+            f"WARNING: other processes took more than {busy.WARN_PCT:.0f} % of the machine in "
+            f"{summary['machine']['busy_runs']} runs (max "
+            f"{summary['machine']['others_cpu_pct_max']:.0f} %): run again on a quiet machine."
+        )
     return 0
 
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import statistics
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import psycopg
 from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 
-from app import queue
+from app import clock, queue
 from app.followups import repository
 from app.followups.schedule import DueState
 from app.reminders.models import Outbox
@@ -82,7 +82,7 @@ def explain(conn: psycopg.Connection[Any], sql: str, params: dict[str, Any]) -> 
 def measure(url: str, users: list[str]) -> dict[str, dict[str, Any]]:
     """Median execution time and buffers of each query over USERS users, REPEATS times each
     (after one warm-up run per query and user)."""
-    now = datetime.now(UTC)
+    now = clock.now()
     samples: dict[str, list[dict[str, Any]]] = {}
     with psycopg.connect(url) as conn:
         for user in users[:USERS]:

@@ -3,8 +3,10 @@
 `python -m bench.seed` (BENCH_SIZE=XS|S|M|L, BENCH_DB, BENCH_PG_URL) drops and recreates the
 database, runs `followup migrate` on it, then bulk-loads users (each with an API token),
 interviews with their people, and follow-ups in every status spread over a year, with COPY.
-The plaintext tokens (and a few interview ids per user) go to a JSON file for the load
-generator. Same seed, same day: same rows.
+A few busy users (BUSY_USERS, apart from the others) have a full week on top: 60 thank-yous
+due, 20 overdue and 30 coming, so their E1 `due` page is full (50 items and a cursor) and
+their Today shows 100 follow-ups. The plaintext tokens (and a few interview ids per user) go
+to a JSON file for the load generator. Same seed, same day: same rows.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from psycopg import sql
 from psycopg.types.json import Json
 from sqlalchemy import Table
 
+from app import clock
 from app.auth.service import TOKEN_PREFIX, hash_password, hash_secret
 from app.followups import drafts
 from app.reminders.models import Outbox
@@ -36,6 +39,11 @@ from app.tables import ApiToken, Followup, Interview, Person, User
 SEED = 20261125
 PASSWORD = "bench password 2026"
 SIZES = {"XS": (5, 10), "S": (1000, 10), "M": (1000, 100), "L": (1000, 1000)}
+# Busy users per size, seeded after the others from their own random stream (so the other
+# users' rows do not change), each with the same week whatever the size.
+BUSY_USERS = {"XS": 1, "S": 10, "M": 10, "L": 10}
+BUSY_DUE_INTERVIEWS = 20  # ended in the last 40 hours, 3 interviewers each: 60 thank-yous due
+BUSY_OVERDUE_INTERVIEWS = 10  # 5 to 12 days ago, 2 interviewers each: 20 thank-yous overdue
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432"
 
@@ -138,7 +146,9 @@ def seeded_marker(name: str) -> dict[str, Any] | None:
 def user_ids(url: str) -> list[str]:
     """The seeded users in seeding order (their emails are numbered)."""
     with psycopg.connect(url) as conn:
-        rows = conn.execute("SELECT id FROM users ORDER BY email LIMIT 100").fetchall()
+        rows = conn.execute(
+            "SELECT id FROM users WHERE email LIKE 'user%' ORDER BY email LIMIT 100"
+        ).fetchall()
     return [str(r[0]) for r in rows]
 
 
@@ -248,7 +258,7 @@ def seed(
     """Fill the (migrated, empty) database at `url`; write tokens and ids to `out`."""
     n_users, per_user = SIZES[size]
     rng = random.Random(SEED)
-    now = (reference or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
+    now = (reference or clock.now()).replace(minute=0, second=0, microsecond=0)
     started = time.monotonic()
     password_hash = hash_password(PASSWORD)  # argon2 is slow: one hash, shared by every user
     templates = drafts.UserTemplates()
@@ -442,6 +452,9 @@ def seed(
                     "scheduled": scheduled,
                 }
             )
+        busy = [
+            _seed_busy(b, now, password_hash, templates, copiers) for b in range(BUSY_USERS[size])
+        ]
         for copier in copiers:
             copier.flush()
         conn.commit()
@@ -455,6 +468,7 @@ def seed(
                 "password": PASSWORD,
                 "seeded_at": now.isoformat(),
                 "users": credentials,
+                "busy": busy,
             }
         )
     )
@@ -473,6 +487,168 @@ def seed(
         f"in {result.seconds:.1f} s"
     )
     return result
+
+
+def _seed_busy(
+    index: int,
+    now: datetime,
+    password_hash: str,
+    templates: drafts.UserTemplates,
+    copiers: tuple[Copier, ...],
+) -> dict[str, Any]:
+    """One busy user: a full week of interviews whose thank-yous are due or overdue."""
+    users, tokens, interviews, people, followups, outbox = copiers
+    rng = random.Random(SEED * 1000 + index)
+    user_id = _uuid(rng)
+    created = now - timedelta(days=400)
+    email = f"busy{index:03d}@bench.example"
+    sender = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+    users.add(
+        id=user_id,
+        email=email,
+        password_hash=password_hash,
+        display_name=sender,
+        is_admin=False,
+        is_active=True,
+        timezone="UTC",
+        created_at=created,
+        updated_at=created,
+        calendar_salt=rng.randbytes(16).hex(),
+    )
+    token = _token(rng)
+    tokens.add(
+        id=_uuid(rng),
+        user_id=user_id,
+        name="bench",
+        token_hash=hash_secret(token),
+        created_at=created,
+        last_used_at=None,
+    )
+    week = [
+        (now - timedelta(hours=2 + 38 * i / BUSY_DUE_INTERVIEWS), 3)
+        for i in range(BUSY_DUE_INTERVIEWS)
+    ] + [
+        (now - timedelta(days=5 + 7 * i / BUSY_OVERDUE_INTERVIEWS), 2)
+        for i in range(BUSY_OVERDUE_INTERVIEWS)
+    ]
+    interview_ids = []
+    for n, (ended, interviewers) in enumerate(week):
+        ended = ended.replace(second=0, microsecond=0)
+        starts_at = ended - timedelta(minutes=60)
+        interview_id = _uuid(rng)
+        company, role = COMPANIES[n % len(COMPANIES)], rng.choice(ROLES)
+        interviews.add(
+            id=interview_id,
+            user_id=user_id,
+            company=company,
+            role=role,
+            starts_at=starts_at,
+            duration_minutes=60,
+            stage=rng.choice(STAGES),
+            location="https://meet.example/" + rng.randbytes(5).hex(),
+            highlight=HIGHLIGHTS[n % len(HIGHLIGHTS)],
+            excitement=None,
+            notes=None,
+            response_promised_by=None,
+            outcome="pending",
+            created_at=starts_at - timedelta(days=3),
+            updated_at=starts_at,
+        )
+        interview_ids.append(str(interview_id))
+        staff = []
+        for position in range(interviewers + 1):
+            person_id, name = _uuid(rng), f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+            mail = f"person{position}.{n}@{company.split()[0].lower()}.example"
+            role_of = "hiring_manager" if position == 0 else "interviewer"
+            people.add(
+                id=person_id,
+                user_id=user_id,
+                interview_id=interview_id,
+                position=position,
+                name=name,
+                email=mail,
+                title=None,
+                role=role_of,
+            )
+            staff.append((person_id, name, mail, role_of))
+        # Thank-yous to the interviewers (due or overdue, all still to send); a check-in to
+        # the hiring manager two weeks on (coming).
+        plans = [
+            (f"thank_you:{pid}", "thank_you", pid, name, mail, ended, ended + timedelta(hours=48))
+            for pid, name, mail, r in staff
+            if r == "interviewer"
+        ]
+        manager = staff[0]
+        check_in = ended + timedelta(days=14)
+        plans.append(
+            (
+                "check_in",
+                "check_in",
+                manager[0],
+                manager[1],
+                manager[2],
+                check_in,
+                check_in + timedelta(days=1),
+            )
+        )
+        for plan_key, kind, pid, name, mail, not_before, due_at in plans:
+            draft = drafts.render_draft(
+                kind,
+                drafts.DraftContext(
+                    recipient_name=name,
+                    company=company,
+                    role=role,
+                    interview_date=starts_at.date(),
+                    highlight=HIGHLIGHTS[n % len(HIGHLIGHTS)],
+                    excitement=None,
+                    sender_name=sender,
+                ),
+                templates,
+            )
+            followup_id = _uuid(rng)
+            followups.add(
+                id=followup_id,
+                user_id=user_id,
+                interview_id=interview_id,
+                kind=kind,
+                plan_key=plan_key,
+                person_id=pid,
+                recipient_name=name,
+                recipient_email=mail,
+                not_before=not_before,
+                due_at=due_at,
+                status="scheduled",
+                sent_at=None,
+                subject=draft.subject,
+                body=draft.body,
+                snoozed=False,
+                draft_edited=False,
+                cancelled_by_outcome=False,
+                created_at=starts_at,
+                updated_at=starts_at,
+            )
+            state = "sent" if not_before <= now else "pending"
+            outbox.add(
+                id=_uuid(rng),
+                user_id=user_id,
+                kind="due_now",
+                dedupe_key=f"due_now:{followup_id}",
+                payload=Json(
+                    {
+                        "to": email,
+                        "subject": f"Due: {draft.subject}",
+                        "text": f"Open the draft: /followups/{followup_id}",
+                    }
+                ),
+                due_at=not_before,
+                status=state,
+                attempts=1 if state == "sent" else 0,
+                claimed_until=None,
+                last_error=None,
+                sent_at=not_before if state == "sent" else None,
+                created_at=not_before,
+            )
+    return {"id": str(user_id), "email": email, "token": token, "interviews": interview_ids[:5]}
 
 
 def prepare(size: str, out: Path) -> Seeded:
