@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test timeshift lint format openapi migrate screenshots clean bench image
+.PHONY: run test timeshift lint format openapi migrate screenshots clean bench bench-compare image
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,11 +47,15 @@ openapi: $(STAMP)
 screenshots: $(STAMP)
 	$(BIN)/python -m tests.browser.screenshots
 
-# The product against a raw Starlette + asyncpg baseline, as ratios (bench/run.py; issue 5).
-# Postgres on 127.0.0.1:5432 (BENCH_PG_URL), its own database; BENCH_SIZE=S|M|L.
+# The product against a raw Starlette + asyncpg baseline, as ratios (bench/run.py;
+# docs/performance.md). Postgres on 127.0.0.1:5432 (BENCH_PG_URL), its own database;
+# BENCH_SIZE=S|M|L. bench-compare: the latest result at L against the latest at M (T5).
 BENCH_SIZE ?= M
 bench: $(STAMP)
 	BENCH_SIZE=$(BENCH_SIZE) $(BIN)/python -m bench.run
+
+bench-compare: $(STAMP)
+	$(BIN)/python -m bench.compare
 
 # The Docker image, built with podman from Debian's packages where no registry is reachable
 # (docker/build-local.sh; needs root, podman and debootstrap). Not part of `make test`.

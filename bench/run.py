@@ -1,14 +1,19 @@
 """`make bench`: the product against a raw baseline, A/B in the same run, as ratios.
 
 Seeds a fresh database (bench/seed.py), starts the product (`followup serve`, 1 and 2
-workers) and the baseline (bench/baseline.py, uvicorn, 1 worker) on 127.0.0.1, warms them
-up and loads them in turn with wrk for BENCH_ROUNDS rounds. Per run: req/s, p50/p90/p99,
-errors and timeouts, app and Postgres CPU ms per request (from /proc), peak RSS per worker.
-Writes bench/results/<UTC time>.json and prints a Markdown table with the targets of issue 5.
+workers) and the baseline (bench/baseline.py, uvicorn, 1 worker) on 127.0.0.1, checks every
+workload once against the baseline's answers (bench/checks.py), warms them up and loads them
+in turn with wrk for BENCH_ROUNDS rounds. Per run: req/s, p50/p90/p99, errors as a user sees
+them (any answer without the expected status and content) and timeouts, app and Postgres CPU
+ms per request (from /proc), peak RSS per worker, bytes per answer, and the share of the
+machine other processes took (bench/busy.py). Then the open loop and the SQL scaling check.
+Writes bench/results/<UTC time>.json and prints Markdown tables with issue 13's targets, for
+the README and for docs/performance.md (which describes the method).
 
 Environment: BENCH_SIZE (XS|S|M|L, default M), BENCH_DURATION (s, default 8),
-BENCH_ROUNDS (default 3), BENCH_WARMUP (s, default 3), BENCH_DB, BENCH_PG_URL,
-BENCH_RESULTS_DIR, BENCH_NO_WRK=1 (a small Python load loop instead, for the test).
+BENCH_ROUNDS (default 3), BENCH_WARMUP (s, default 3), BENCH_SCALE (M:L or off), BENCH_DB,
+BENCH_PG_URL, BENCH_RESULTS_DIR, BENCH_KEEP_DB, BENCH_PLAN=quick and BENCH_NO_WRK=1 (a
+small Python load loop instead, for the test).
 """
 
 from __future__ import annotations
@@ -405,6 +410,18 @@ async def _python_load(
     }
 
 
+def settle(roots: list[int], timeout: float = 5.0) -> None:
+    """Wait until the servers are idle (under 10 % of a core for 0.2 s): the answers still
+    owed to the previous run's closed connections must not count against the next."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pids = [p for root in roots for p in process_tree(root)]
+        before = cpu_seconds(pids)
+        time.sleep(0.2)
+        if cpu_seconds(pids) - before < 0.02:
+            return
+
+
 def measure(
     wrk: str | None,
     server: Server,
@@ -417,6 +434,7 @@ def measure(
     bench_roots: list[int],
 ) -> Run:
     script = lua_script(workload, workdir / f"{workload.name}.lua")
+    settle(bench_roots)
     app_pids = process_tree(server.process.pid)
     pg_before = postgres_cpu(database)
     app_before = cpu_seconds(app_pids)
@@ -597,10 +615,16 @@ def check_before_load(
                         result = checks.check_workload(workload, client, baseline, server=server)
                         found.setdefault(name, result)
     for name, sizes in found.items():
+        shown = sizes["followups_shown"]
         print(
-            f"  checked {name:<11} {sizes['checked']:>3} answers as expected; "
-            f"{sizes['followups_shown']} follow-ups, {sizes['raw_bytes']} B, "
-            f"{sizes['wire_bytes']} B on the wire, {sizes['gzip_wire_bytes']} B with gzip",
+            f"  checked {name:<11} {sizes['checked']:>3} answers as expected"
+            + ("" if shown is None else f"; {shown} follow-ups shown")
+            + f"; {sizes['raw_bytes']} B, {sizes['wire_bytes']} B on the wire"
+            + (
+                ""
+                if sizes["gzip_wire_bytes"] is None
+                else f", {sizes['gzip_wire_bytes']} B with gzip"
+            ),
             flush=True,
         )
     return found
