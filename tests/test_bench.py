@@ -344,3 +344,20 @@ def test_the_ratios_at_l_must_stay_within_0_9_of_those_at_m(tmp_path: Path) -> N
         assert compare.main([]) == 1  # one ratio does not hold
     finally:
         del os.environ["BENCH_RESULTS_DIR"]
+
+
+def test_a_run_at_l_sets_its_ratios_against_the_latest_result_at_m(tmp_path: Path) -> None:
+    at_m = _report("M", **{"E1 1 worker ÷ baseline": 0.50, "E3 ÷ E1 (1 worker)": 0.90})
+    (tmp_path / "2026-01-01T000000Z.json").write_text(json.dumps(at_m))
+    here = {"E1 1 worker ÷ baseline": [0.40], "E3 ÷ E1 (1 worker)": [0.95]}
+    found, source = bench_run.http_scaling(here, "L", tmp_path)
+    assert source == "2026-01-01T000000Z.json"
+    assert found is not None
+    assert found["E1 1 worker ÷ baseline"]["L_over_M"] == 0.8
+    assert not found["E1 1 worker ÷ baseline"]["holds"]
+    assert found["E3 ÷ E1 (1 worker)"]["holds"]
+    assert "| E1 1 worker ÷ baseline | 0.50 | 0.40 | **0.80** (≥ 0.9) | **no** |" in (
+        compare.table(found, source, "this run")
+    )
+    # Without a result at the other size, T5's HTTP half says what it needs.
+    assert bench_run.http_scaling(here, "M", tmp_path / "none")[0] is None
