@@ -776,6 +776,28 @@ def http_scaling(
     return compare.compare(at_m, at_l), path.name
 
 
+def item_costs(runs: list[Run], answers: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """E1's app CPU per request split into a fixed part and a part per follow-up listed,
+    from the mixed E1 (short pages) and the full page (50 items), per server."""
+    short = (answers.get("E1") or {}).get("followups_mean")
+    full = (answers.get("E1-full") or {}).get("followups_mean")
+    if short is None or full is None or full <= short:
+        return {}
+    found = {}
+    for server in ("product-1w", "baseline"):
+        mixed = _median([r.app_cpu_ms_per_req for r in _pick(runs, "E1", server, 64)])
+        page = _median([r.app_cpu_ms_per_req for r in _pick(runs, "E1-full", server, 64)])
+        if mixed == mixed and page == page:  # not NaN
+            per_item = (page - mixed) / (full - short)
+            found[server] = {
+                "fixed_ms": round(mixed - per_item * short, 3),
+                "per_item_ms": round(per_item, 4),
+                "items_short": short,
+                "items_full": full,
+            }
+    return found
+
+
 def summarize(
     runs: list[Run],
     *,
@@ -896,6 +918,7 @@ def summarize(
         "http_scaling": scaling,
         "http_scaling_source": scaling_source,
         "answers": answers,
+        "item_costs": item_costs(runs, answers),
         "errors": {"product": failures, "baseline": baseline_failures},
         "machine": machine,
     }
@@ -977,6 +1000,20 @@ def table(runs: list[Run], summary: dict[str, Any], meta: dict[str, Any]) -> str
             lines.append(
                 f"| {name} | **{_median(values):.2f}** | {min(values):.2f} – {max(values):.2f} |"
             )
+    if summary["item_costs"]:
+        costs = summary["item_costs"]
+        first = next(iter(costs.values()))
+        lines += [
+            "",
+            "E1's app CPU per request, fixed and per follow-up listed (from E1 at "
+            f"{first['items_short']:.1f} items on average and E1-full at "
+            f"{first['items_full']:.0f}):",
+            "",
+            "| server | fixed ms/request | ms per item |",
+            "| --- | ---: | ---: |",
+        ]
+        for server, c in costs.items():
+            lines.append(f"| {server} | {c['fixed_ms']:.2f} | {c['per_item_ms']:.3f} |")
     lines += [
         "",
         "| workload | server | conns | req/s | p50 ms | p90 ms | p99 ms | errors+timeouts "

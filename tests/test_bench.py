@@ -108,6 +108,8 @@ def test_bench_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
     assert answers["E2-full"]["raw_bytes"] > 10_000
     assert answers["E2-full"]["wire_bytes"] > 0
     assert summary["errors"] == {"product": 0, "baseline": 0}
+    # E1's CPU split into a fixed part and a part per follow-up, for both servers.
+    assert set(summary["item_costs"]) == {"product-1w", "baseline"}
     assert 0 <= summary["machine"]["others_cpu_pct_max"] <= 100
     # The open loop ran at a fixed rate against the product and the baseline, without errors.
     assert set(summary["open_loop"]) == {"product-1w", "baseline"}
@@ -256,6 +258,13 @@ def test_the_check_before_the_load_stops_on_a_wrong_status() -> None:
 def test_the_check_before_the_load_stops_when_the_ids_differ_from_the_baseline() -> None:
     product = _client(lambda request: httpx.Response(200, json=_page("a", "b")))
     baseline = _client(lambda request: httpx.Response(200, json=_page("a", "c")))
+    with pytest.raises(checks.CheckFailed, match="follow-ups 2 shown, 2 from the baseline"):
+        checks.check_workload(_listing(), product, baseline)
+
+
+def test_the_check_before_the_load_stops_when_a_list_comes_in_another_order() -> None:
+    product = _client(lambda request: httpx.Response(200, json=_page("b", "a")))
+    baseline = _client(lambda request: httpx.Response(200, json=_page("a", "b")))
     with pytest.raises(checks.CheckFailed, match="follow-ups 2 shown, 2 from the baseline"):
         checks.check_workload(_listing(), product, baseline)
 
