@@ -19,6 +19,8 @@ from app.errors import Conflict, Invalid
 
 # Headers a replay must repeat, besides the body and status.
 _REPLAYED_HEADERS = ("location", "etag", "content-type")
+# Marks a replayed answer, as Stripe's API does: the client learns nothing was done again.
+REPLAYED = {"Idempotent-Replayed": "true"}
 # Seconds a duplicate is told to wait for the first request with its key to finish.
 IN_FLIGHT_RETRY_AFTER = 1
 IN_FLIGHT_DETAIL = (
@@ -81,7 +83,9 @@ class Idempotency:
                 ["header", "Idempotency-Key"],
                 "this key was already used with a different request",
             )
-        return Response(stored.body, status_code=stored.status_code, headers=stored.headers)
+        return Response(
+            stored.body, status_code=stored.status_code, headers={**stored.headers, **REPLAYED}
+        )
 
     async def remember(
         self, response: Response, now: datetime, *, keep_body: bool = True

@@ -17,8 +17,10 @@ from sqlalchemy import text
 from app import __version__
 from app.admin.pages import router as admin_pages_router
 from app.admin.router import router as admin_router
+from app.admin.schemas import MemberRead
 from app.auth.pages import router as settings_pages_router
 from app.auth.router import router as auth_router
+from app.auth.schemas import UserRead
 from app.auth.service import LoginThrottle
 from app.body_limit import BodyLimit
 from app.calendar.router import router as calendar_router
@@ -26,12 +28,15 @@ from app.config import Settings
 from app.db import create_engine, create_read_sessionmaker, create_sessionmaker
 from app.errors import PROBLEM_TYPE, describe, install_error_handlers, problems
 from app.followups.router import router as followups_router
+from app.followups.schemas import FollowupRead
 from app.group.pages import router as group_pages_router
 from app.group.router import router as group_router
 from app.interviews.pages import router as interview_pages_router
 from app.interviews.router import router as interviews_router
+from app.interviews.schemas import InterviewRead
 from app.logs import RequestLog
 from app.mailbox.router import router as mailbox_router
+from app.mailbox.schemas import MailboxRead
 from app.portability.csvfile import MAX_CSV_BYTES
 from app.portability.pages import router as portability_pages_router
 from app.portability.router import router as portability_router
@@ -39,6 +44,7 @@ from app.reminders.router import router as reminders_router
 from app.web.pages import router as pages_router
 from app.web.security import CrossSiteGuard, SecurityHeaders
 from app.web.templating import render
+from app.webhooks import events as webhook_events
 from app.webhooks.router import router as webhooks_router
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -59,9 +65,15 @@ what is due with `GET /api/v1/followups?due_state=due`; mark one sent with
 `{"items": [...], "next_cursor": ...}`. Errors are `application/problem+json` (RFC 9457)
 and name the field at fault. Single objects carry a strong `ETag`; send it back as
 `If-Match` to avoid overwriting a change (412 if stale). A `POST` with an `Idempotency-Key`
-is safe to retry; sent again while the first is still running, it is a 409 with
-`Retry-After`. Request bodies are capped at 1 MB (10 MB for `POST /api/v1/import`, 2 MB for
+is safe to retry: a retry gets the first answer again (status, body, `Location`, `ETag`)
+marked `Idempotent-Replayed: true`, and makes nothing twice; sent again while the first is
+still running, it is a 409 with `Retry-After`. A 429 also says in `Retry-After` how many
+seconds to wait. Request bodies are capped at 1 MB (10 MB for `POST /api/v1/import`, 2 MB for
 `POST /api/v1/import/csv`): 413 beyond, before the body is read.
+
+**Webhooks.** What Followup POSTs to the URLs you register is under `webhooks`: one entry per
+event, with its body and headers. Every delivery is signed as Standard Webhooks specify
+(`webhook-id`, `webhook-timestamp`, `webhook-signature`), so their libraries verify it.
 """
 
 TAGS = [
@@ -86,8 +98,20 @@ TAGS = [
         "description": "The group's board (what each member chose to share) and the "
         "templates members share.",
     },
+    {
+        "name": "webhooks",
+        "description": "URLs Followup POSTs events to (signed, retried, logged); the events "
+        "themselves are under `webhooks` in this document.",
+    },
     {"name": "health", "description": "For load balancers and container health checks."},
 ]
+
+# Relative, so the document holds for any instance (and does not depend on settings).
+SERVERS = [{"url": "/", "description": "This Followup instance, wherever it is served."}]
+
+# Answers that carry a strong `ETag` of the object they hold (send it back as `If-Match`).
+ETAGGED = (InterviewRead, FollowupRead, UserRead, MailboxRead, MemberRead)
+REPLAYED_HEADER = "Idempotent-Replayed"
 
 
 class Health(BaseModel):
@@ -113,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # served below from local files, under the pages' CSP
         redoc_url=None,
     )
+    app.webhooks.include_router(webhook_events.documentation())
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
@@ -141,6 +166,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         operation_id="healthz",
         tags=["health"],
         summary="Is the service up and its database answering?",
+        description="200 with the running version when the database answers a query, else "
+        "503. Needs no authentication and writes nothing: for load balancers and "
+        "container health checks.",
         response_model=Health,
         responses=problems(500, 503),
     )
@@ -188,7 +216,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def openapi_document(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document, with every error answered as problem+json and nothing else."""
+    """The OpenAPI document, with every error answered as problem+json and nothing else,
+    and the response headers the routes send documented from what they declare."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(
@@ -196,24 +225,64 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
         version=app.version,
         description=app.description,
         routes=app.routes,
+        webhooks=app.webhooks.routes,
         tags=app.openapi_tags,
+        servers=SERVERS,
     )
+    etagged = {f"#/components/schemas/{model.__name__}" for model in ETAGGED}
     for path in schema["paths"].values():
         for operation in path.values():
             if "requestBody" in operation:
                 operation["responses"].setdefault("413", {"description": describe(413)})
-            if any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", [])):
+            idempotent = any(
+                p["name"] == "Idempotency-Key" for p in operation.get("parameters", [])
+            )
+            if idempotent:
                 _document_in_flight_conflict(operation["responses"])
             for status, response in operation.get("responses", {}).items():
                 if status.isdigit() and int(status) >= 400:
                     response["content"] = {
                         PROBLEM_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}
                     }
+                _document_headers(status, response, etagged=etagged, idempotent=idempotent)
+    for item in schema.get("webhooks", {}).values():
+        for operation in item.values():
+            # Documentation of requests Followup sends: only the receiver's answers count.
+            operation["responses"].pop("200", None)
+            operation["responses"].pop("422", None)
     components = schema.get("components", {}).get("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
     app.openapi_schema = schema
     return schema
+
+
+def _document_headers(
+    status: str, response: dict[str, Any], *, etagged: set[str], idempotent: bool
+) -> None:
+    """`ETag` on a success holding an object that has one, `Retry-After` on a 429, and the
+    replay mark on the successes of a `POST` that takes an `Idempotency-Key`."""
+    headers: dict[str, Any] = {}
+    success = status.startswith("2")
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    if success and schema.get("$ref") in etagged:
+        headers["ETag"] = {
+            "description": "The object's version: send it back as `If-Match` on a change.",
+            "schema": {"type": "string"},
+        }
+    if success and idempotent:
+        headers[REPLAYED_HEADER] = {
+            "description": "`true` when this is the stored answer to an earlier request with "
+            "the same `Idempotency-Key` (nothing was done again).",
+            "schema": {"type": "string", "enum": ["true"]},
+        }
+    if status == "429":
+        headers["Retry-After"] = {
+            "description": "Seconds to wait before trying again.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    if headers:
+        response["headers"] = {**response.get("headers", {}), **headers}
 
 
 def _document_in_flight_conflict(responses: dict[str, Any]) -> None:

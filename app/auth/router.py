@@ -38,7 +38,7 @@ from app.deps import (
 )
 from app.errors import problems
 from app.web.htmx import VARY, HtmxDep, respond
-from app.web.responses import json_response
+from app.web.responses import created, json_response
 from app.web.templating import render
 from app.wire import check_if_match
 
@@ -51,7 +51,7 @@ router = APIRouter(prefix="/api/v1", responses=problems(500))
     tags=["auth"],
     status_code=201,
     response_model=UserRead,
-    responses=problems(403, 409, 422),
+    responses={**created("Your account; `Location` is `/api/v1/me`."), **problems(403, 409, 422)},
     summary="Create an account",
     description="The first account on an instance becomes its admin. After that, "
     "`FOLLOWUP_REGISTRATION` decides: `open`, `invite` (an `invite_code` is needed) or `closed`.",
@@ -73,10 +73,11 @@ async def register(
         invite_code=data.invite_code,
         now=now,
     )
+    read = profile.to_read(user, get_settings(request))
     response = json_response(
-        profile.to_read(user, get_settings(request)),
+        read,
         status=201,
-        headers={"Location": "/api/v1/me", "Vary": VARY},
+        headers={"Location": "/api/v1/me", "ETag": profile.etag(read), "Vary": VARY},
     )
     if htmx.request:
         # Signing up in the browser signs you in, and on to Today.
@@ -157,6 +158,9 @@ def next_page(request: Request) -> str:
     response_class=Response,
     responses=problems(401, 403),
     summary="Sign out (ends the web session)",
+    description="Ends the web session the cookie belongs to and clears the cookie. "
+    "With a bearer token it only answers 204: revoke a token with "
+    "`DELETE /api/v1/tokens/{token_id}`.",
 )
 async def logout(
     request: Request, session: SessionDep, user: CurrentUser, htmx: HtmxDep
@@ -177,7 +181,7 @@ async def logout(
     tags=["tokens"],
     status_code=201,
     response_model=TokenCreated,
-    responses=problems(401, 403, 422, 429),
+    responses={**created(), **problems(401, 403, 422, 429)},
     summary="Create a personal API token",
     description="Authenticate with the web session or HTTP Basic (email:password). "
     "The `token` is shown only in this response; only its hash is stored.",
@@ -208,6 +212,8 @@ async def create_token(
     response_model=list[TokenRead],
     responses=problems(401),
     summary="List your API tokens (never their secrets)",
+    description="Each token's `id`, `name`, `created_at` and `last_used_at`, oldest first. The "
+    "secret itself is shown only once, when the token is created.",
 )
 async def list_tokens(session: SessionDep, user: CurrentUser) -> list[TokenRead]:
     return profile.token_reads(await auth.list_tokens(session, user=user))
@@ -221,6 +227,8 @@ async def list_tokens(session: SessionDep, user: CurrentUser) -> list[TokenRead]
     response_class=Response,
     responses=problems(401, 403, 404),
     summary="Revoke an API token",
+    description="The token stops working at once, for every request that carries it, "
+    "the current one's next request included. Another user's token is a 404.",
 )
 async def revoke_token(
     request: Request, token_id: TokenId, session: SessionDep, user: CurrentUser, htmx: HtmxDep
@@ -260,6 +268,9 @@ async def _tokens_section(
     response_model=UserRead,
     responses=problems(401),
     summary="Your profile and settings",
+    description="Your profile: display name, `timezone` (IANA), `policy` (when follow-ups "
+    "are due), `templates` (the drafts' text, null for the default), `notifications` and "
+    "the read-only `calendar_url`. Send the `ETag` back as `If-Match` on `PATCH /api/v1/me`.",
 )
 async def get_me(request: Request, user: CurrentUser) -> Response:
     return _me(request, user)

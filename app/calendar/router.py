@@ -11,7 +11,7 @@ from app.auth.schemas import UserRead
 from app.calendar import service
 from app.deps import CurrentUser, Now, SessionDep, SettingsDep
 from app.errors import problems
-from app.idempotency import IdempotencyDep
+from app.idempotency import REPLAYED, IdempotencyDep
 from app.web.htmx import VARY, HtmxDep, respond
 from app.web.responses import json_response
 from app.wire import strong_etag
@@ -19,6 +19,12 @@ from app.wire import strong_etag
 router = APIRouter()
 
 ICS = "text/calendar; charset=utf-8"
+FEED_ETAG = {
+    "ETag": {
+        "description": "The feed's version: send it as `If-None-Match` for a 304.",
+        "schema": {"type": "string"},
+    }
+}
 
 
 @router.get(
@@ -34,8 +40,9 @@ ICS = "text/calendar; charset=utf-8"
         200: {
             "content": {"text/calendar": {"schema": {"type": "string"}}},
             "description": "The feed (RFC 5545).",
+            "headers": FEED_ETAG,
         },
-        304: {"description": "Not modified since the ETag you sent."},
+        304: {"description": "Not modified since the ETag you sent.", "headers": FEED_ETAG},
         **problems(404, 500),
     },
     response_class=Response,
@@ -66,6 +73,9 @@ async def calendar_feed(
     response_model=UserRead,
     responses=problems(401, 403, 422, 500),
     summary="A new calendar feed URL (the old one then 404s)",
+    description="Makes a new secret feed URL and answers with your profile, whose "
+    "`calendar_url` is the new one; the old URL answers 404 from now on. A retry with the "
+    "same `Idempotency-Key` rotates nothing more and answers with the current profile.",
 )
 async def rotate_calendar_token(
     request: Request,
@@ -80,7 +90,8 @@ async def rotate_calendar_token(
         # A retry: the rotation was made; answer with the profile as it is now (the stored
         # answer has no body, since its feed URL would open the feed).
         read = profile.to_read(user, settings)
-        return json_response(read, headers={"ETag": profile.etag(read), "Vary": VARY})
+        headers = {"ETag": profile.etag(read), "Vary": VARY, **REPLAYED}
+        return json_response(read, headers=headers)
     service.rotate(user)
     await session.flush()
     read = profile.to_read(user, settings)

@@ -27,7 +27,7 @@ from app.interviews import pages as interview_pages
 from app.interviews import service as interviews
 from app.mailbox import send as mailbox_send
 from app.web.htmx import VARY, Htmx, HtmxDep, respond
-from app.web.responses import json_response
+from app.web.responses import created, json_response
 from app.web.templating import render
 from app.wire import Instant, Page
 
@@ -102,8 +102,12 @@ async def list_followups(
     operation_id="create_followup",
     status_code=201,
     response_model=FollowupRead,
-    responses=problems(403, 404, 422),
+    responses={**created(), **problems(403, 404, 422)},
     summary="Add a custom follow-up to an interview",
+    description="A follow-up of kind `custom` with your own `subject`, `body`, recipient "
+    "and `due_at` (`not_before` defaults to now, or to `due_at` if that is earlier). It is "
+    "never recomputed by the schedule. Answers 201 with `Location`; safe to retry with an "
+    "`Idempotency-Key`.",
 )
 async def create_followup(
     interview_id: InterviewId,
@@ -128,6 +132,9 @@ async def create_followup(
     response_model=FollowupRead,
     responses=problems(404),
     summary="One follow-up, with its draft",
+    description="The follow-up with its draft (`subject`, `body`), `mailto_url` and "
+    "`due_state` (`upcoming`, `due` or `overdue` while it is `scheduled`, else null). The "
+    "`ETag` leaves out `due_state`, which changes with time alone.",
 )
 async def get_followup(
     request: Request,

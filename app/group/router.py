@@ -23,7 +23,7 @@ from app.group.schemas import (
 )
 from app.idempotency import IdempotencyDep
 from app.web.htmx import VARY, HtmxDep, respond
-from app.web.responses import json_response
+from app.web.responses import created, json_response
 from app.wire import Page
 
 router = APIRouter(prefix="/api/v1/group", tags=["group"], responses=problems(500))
@@ -84,6 +84,8 @@ async def get_board(
     response_model=Page[GroupTemplateRead],
     responses=problems(401, 422),
     summary="Templates shared with the group, newest first",
+    description="Every template the group's members shared, newest first, paged with "
+    "`limit` and `cursor` like every list. Anyone in the group may read and adopt them.",
 )
 async def list_templates(
     request: Request,
@@ -102,7 +104,10 @@ async def list_templates(
     operation_id="publish_group_template",
     status_code=201,
     response_model=GroupTemplateRead,
-    responses=problems(401, 403, 422),
+    responses={
+        **created("Shared; `Location` is its preview."),
+        **problems(401, 403, 422),
+    },
     summary="Share a thank-you or check-in template with the group",
     description="Admins may always publish; other members only when the admin allows it "
     "(`members_may_publish` in `/api/v1/group/settings`), else 403. The subject and body "
@@ -214,6 +219,8 @@ async def adopt_template(
     response_model=GroupSettings,
     responses=problems(401),
     summary="Who may publish templates to the group",
+    description="`members_may_publish`: whether members other than the admins may share "
+    "templates with the group. Everyone may read it; only admins change it.",
 )
 async def get_group_settings(session: SessionDep, user: CurrentUser) -> Response:
     return json_response(await service.settings(session, viewer=user))

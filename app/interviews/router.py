@@ -16,7 +16,7 @@ from app.interviews import invite_import, invites, service
 from app.interviews.pages import detail, invite_page, outcome_note
 from app.interviews.schemas import InterviewCreate, InterviewRead, InterviewUpdate, Outcome
 from app.web.htmx import VARY, HtmxDep, respond
-from app.web.responses import json_response
+from app.web.responses import created, json_response
 from app.wire import Instant, Page, Storable
 
 router = APIRouter(prefix="/api/v1/interviews", tags=["interviews"], responses=problems(401, 500))
@@ -70,7 +70,9 @@ def _go_to(page: str, *, status: int = 200) -> Response:
     response_model=Page[InterviewRead],
     responses=problems(422),
     summary="List interviews",
-    description="Ordered by `starts_at`, then `id`, with keyset pagination.",
+    description="Ordered by `starts_at`, then `id`, with keyset pagination (`limit`, "
+    "`cursor`: stable while interviews are added). Filter by `outcome`, `company`, "
+    "`starts_after` and `starts_before`.",
 )
 async def list_interviews(
     session: SessionDep,
@@ -110,7 +112,7 @@ async def list_interviews(
     operation_id="create_interview",
     status_code=201,
     response_model=InterviewRead,
-    responses=problems(403, 422),
+    responses={**created(), **problems(403, 422)},
     summary="Record an interview",
     description="Answers with the interview and its generated follow-ups: a thank-you to each "
     "interviewer and a check-in to the hiring manager (else recruiter, HR, interviewer).",
@@ -173,15 +175,7 @@ the invite at fault (`["body", "DTSTART"]`, `["body", "VEVENT"]`…)."""
             "description": "The interview imported before from the same invite, updated; or, "
             "with `dry_run=true`, the interview that would be saved (nothing is written).",
         },
-        201: {
-            "description": "A new interview from the invite, with its follow-ups.",
-            "headers": {
-                "Location": {
-                    "description": "The new interview.",
-                    "schema": {"type": "string"},
-                }
-            },
-        },
+        **created("A new interview from the invite, with its follow-ups."),
         415: {
             "model": Problem,
             "description": "Send text/calendar, message/rfc822 or multipart/form-data.",
@@ -242,6 +236,9 @@ async def import_invite(
     response_model=InterviewRead,
     responses=problems(404),
     summary="One interview, with its people and follow-ups",
+    description="With its `people` and its `followups` (ordered by `due_at`, then `id`), "
+    "each with a ready draft and its derived `due_state` and `mailto_url`. The `ETag` "
+    "covers the interview and its follow-ups; send it back as `If-Match` to update safely.",
 )
 async def get_interview(
     request: Request,
@@ -313,6 +310,9 @@ async def update_interview(
     response_class=Response,
     responses=problems(403, 404, 412),
     summary="Delete an interview and its follow-ups",
+    description="Deletes the interview, its people and all its follow-ups (sent ones "
+    "included); nothing is sent to anyone. `If-Match` is optional; a stale one is a 412 and "
+    "deletes nothing.",
 )
 async def delete_interview(
     interview_id: InterviewId,

@@ -13,7 +13,7 @@ from app.idempotency import IdempotencyDep
 from app.mailbox import pages, repository, service
 from app.mailbox.schemas import MailboxRead, MailboxTestResult, MailboxWrite
 from app.web.htmx import VARY, HtmxDep
-from app.web.responses import json_response
+from app.web.responses import created, json_response
 from app.web.templating import render
 
 router = APIRouter(prefix="/api/v1/me/mailbox", tags=["mailbox"], responses=problems(500))
@@ -25,7 +25,10 @@ router = APIRouter(prefix="/api/v1/me/mailbox", tags=["mailbox"], responses=prob
     response_model=MailboxRead,
     responses=problems(401, 404),
     summary="Your mailbox (never its password)",
-    description="404 when no mailbox is connected.",
+    description="Its address, servers, folders, `watch` and `send` switches, and `status` "
+    "(`unchecked`, `ok` or `error`, with `last_checked_at` and `last_error`); the password "
+    "only as `password_set`. 404 when no mailbox is connected. Send the `ETag` back as "
+    "`If-Match` on `PUT` or `DELETE`.",
 )
 async def get_mailbox(session: SessionDep, user: CurrentUser) -> Response:
     read = service.to_read(await service.get(session, user=user))
@@ -38,7 +41,7 @@ async def get_mailbox(session: SessionDep, user: CurrentUser) -> Response:
     response_model=MailboxRead,
     status_code=200,
     responses={
-        201: {"description": "Connected: there was no mailbox.", "model": MailboxRead},
+        **created("Connected: there was no mailbox.", model=MailboxRead),
         **problems(401, 403, 412, 422),
     },
     summary="Connect or change your mailbox",

@@ -21,7 +21,9 @@ class Security(StrEnum):
     NONE = "none"
 
 
-class Status(StrEnum):
+class MailboxStatus(StrEnum):
+    """Named apart from a follow-up's `Status`, so generated clients get two types."""
+
     UNCHECKED = "unchecked"
     OK = "ok"
     ERROR = "error"
@@ -132,7 +134,7 @@ class MailboxRead(BaseModel):
     sent_folder: str | None
     watch: bool
     send: bool
-    status: Status = Field(
+    status: MailboxStatus = Field(
         description="`unchecked` since the connection settings changed, then `ok` or "
         "`error` from the last test or watch pass."
     )

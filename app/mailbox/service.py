@@ -18,12 +18,12 @@ from app.mailbox import imap, repository, secrets, smtp
 from app.mailbox.models import Mailbox
 from app.mailbox.schemas import (
     MailboxRead,
+    MailboxStatus,
     MailboxTestResult,
     MailboxWrite,
     Security,
     ServerRead,
     SideResult,
-    Status,
 )
 from app.webhooks import addresses
 from app.wire import check_if_match, strong_etag
@@ -77,7 +77,7 @@ def to_read(mailbox: Mailbox) -> MailboxRead:
         sent_folder=mailbox.sent_folder,
         watch=mailbox.watch,
         send=mailbox.send,
-        status=Status(mailbox.status),
+        status=MailboxStatus(mailbox.status),
         last_checked_at=mailbox.last_checked_at,
         last_error=mailbox.last_error,
         created_at=mailbox.created_at,
@@ -164,7 +164,7 @@ async def save(
         mailbox = Mailbox(
             id=uuid.uuid4(),
             user_id=user.id,
-            status=Status.UNCHECKED.value,
+            status=MailboxStatus.UNCHECKED.value,
             failures=0,
             created_at=now,
         )
@@ -193,7 +193,7 @@ async def save(
             before[name] != getattr(mailbox, name) for name in ("inbox_folder", "sent_folder")
         )
         if connection_changed:
-            mailbox.status, mailbox.last_error = Status.UNCHECKED.value, None
+            mailbox.status, mailbox.last_error = MailboxStatus.UNCHECKED.value, None
             mailbox.failures, mailbox.next_watch_at = 0, None
         if connection_changed or folders_changed:
             await repository.remove_folders(session, user.id, mailbox.id)
@@ -341,7 +341,7 @@ async def record(
     if mailbox is None or _fingerprint(mailbox) != tested:
         return
     ok = result.imap.ok and result.smtp.ok
-    mailbox.status = (Status.OK if ok else Status.ERROR).value
+    mailbox.status = (MailboxStatus.OK if ok else MailboxStatus.ERROR).value
     mailbox.last_checked_at = now
     mailbox.last_error = _summary(result)
     if ok:

@@ -444,18 +444,13 @@ async def _record_reply(
         session,
         user_id=user_id,
         event=Event.INTERVIEW_REPLIED,
-        data={
-            "interview_id": str(interview.id),
-            "company": interview.company,
-            "role": interview.role,
-            "person": (
-                {"id": str(person.id), "name": person.name, "email": person.email}
-                if person is not None
-                else ({"id": str(reply.person_id)} if reply.person_id else None)
-            ),
-            "received_at": reply.received_at.isoformat().replace("+00:00", "Z"),
-            "subject": reply.subject,
-        },
+        data=webhooks.replied_data(
+            interview,
+            person=person,
+            person_id=reply.person_id,
+            received_at=reply.received_at,
+            subject=reply.subject,
+        ),
         now=now,
         event_id=uuid.uuid5(_EVENT_NAMESPACE, f"interview.replied:{user_id}:{key}"),
     )

@@ -15,6 +15,8 @@ receiver delays only its own."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -31,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import outbound
 from app.webhooks import addresses, repository
+from app.webhooks.events import ENVELOPE_VERSION, DiscordMessage, Envelope, SlackMessage
 from app.webhooks.models import Webhook, WebhookDelivery
 
 log = logging.getLogger("followup.worker")
@@ -48,14 +51,33 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "v1=" + digest.hexdigest()
 
 
+def standard_key(secret: str) -> bytes:
+    """The key Standard Webhooks sign with: the bytes the base64 after `whsec_` encodes.
+    Secrets are standard base64; those made before were URL-safe and unpadded, which this
+    reads too (`-` and `_` are the only letters that differ, and never both kinds in one)."""
+    encoded = secret.removeprefix("whsec_")
+    try:
+        return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    except (binascii.Error, ValueError):
+        return secret.encode()  # not base64 at all: the secret as text, still a valid key
+
+
+def sign_standard(secret: str, message_id: str, timestamp: str, body: bytes) -> str:
+    """`webhook-signature` (Standard Webhooks): `v1,` and base64 HMAC-SHA256 of
+    `{id}.{timestamp}.{body}`."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(standard_key(secret), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
 def envelope(row: WebhookDelivery) -> dict[str, Any]:
-    return {
-        "version": 1,
-        "id": str(row.event_id),
-        "type": row.event_type,
-        "created_at": row.created_at.isoformat().replace("+00:00", "Z"),
-        "data": row.data,
-    }
+    return Envelope[dict[str, Any]](
+        version=ENVELOPE_VERSION,
+        id=row.event_id,
+        type=row.event_type,
+        created_at=row.created_at,
+        data=row.data,
+    ).model_dump(mode="json")
 
 
 def summary(event: str, data: dict[str, Any]) -> tuple[str, str]:
@@ -85,9 +107,9 @@ def body_for(fmt: str, row: WebhookDelivery) -> tuple[bytes, dict[str, str]]:
     """The request body and its content headers, for the webhook's format."""
     title, text = summary(row.event_type, row.data)
     if fmt == "slack":
-        payload: Any = {"text": f"*{title}*\n{text}"}
+        payload: Any = SlackMessage(text=f"*{title}*\n{text}").model_dump()
     elif fmt == "discord":
-        payload = {"content": f"**{title}**\n{text}"}
+        payload = DiscordMessage(content=f"**{title}**\n{text}").model_dump()
     elif fmt == "ntfy":
         # ntfy reads a plain-text message; header values must stay on one line.
         return text.encode(), {
@@ -191,12 +213,18 @@ async def _post(
 
 
 def request_for(hook: Webhook, row: WebhookDelivery, now: datetime) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of one delivery, signed both ways: Standard Webhooks (`webhook-*`,
+    for their libraries) and Followup's own (`Followup-*`, as before)."""
     body, headers = body_for(hook.format, row)
     timestamp = str(int(now.timestamp()))
+    event_id = str(row.event_id)
     return body, {
         **headers,
+        "webhook-id": event_id,
+        "webhook-timestamp": timestamp,
+        "webhook-signature": sign_standard(hook.secret, event_id, timestamp, body),
         "Followup-Event": row.event_type,
-        "Followup-Event-Id": str(row.event_id),
+        "Followup-Event-Id": event_id,
         "Followup-Timestamp": timestamp,
         "Followup-Signature": sign(hook.secret, timestamp, body),
     }

@@ -11,7 +11,7 @@ from app.auth.models import User
 from app.deps import CurrentUser, Now, SessionDep, SettingsDep, object_id
 from app.errors import problems
 from app.web.htmx import VARY, HtmxDep
-from app.web.responses import json_response
+from app.web.responses import created, json_response
 from app.web.templating import render
 from app.webhooks import addresses, service
 from app.webhooks.schemas import (
@@ -44,6 +44,8 @@ WebhookId = Annotated[uuid.UUID, Depends(_webhook_id)]
     response_model=list[WebhookRead],
     responses=problems(401),
     summary="List your webhooks (never their secrets)",
+    description="Each webhook's `url`, `events` and `format`, oldest first. The signing "
+    "secret is shown only once, when the webhook is created.",
 )
 async def list_webhooks(session: SessionDep, user: CurrentUser) -> list[WebhookRead]:
     return [service.to_read(h) for h in await service.list_webhooks(session, user=user)]
@@ -55,7 +57,7 @@ async def list_webhooks(session: SessionDep, user: CurrentUser) -> list[WebhookR
     tags=["webhooks"],
     status_code=201,
     response_model=WebhookCreated,
-    responses=problems(401, 403, 422),
+    responses={**created(), **problems(401, 403, 422)},
     summary="Register a webhook",
     description="Events are POSTed to `url` as `format` (`json`: a versioned envelope; "
     "`slack`, `discord`, `ntfy`: their presets), signed with `Followup-Signature: "
@@ -92,6 +94,7 @@ async def create_webhook(
     response_class=Response,
     responses=problems(401, 403, 404),
     summary="Delete a webhook (and its delivery log)",
+    description="Stops every delivery to it, pending ones included, and deletes its delivery log.",
 )
 async def delete_webhook(
     request: Request, webhook_id: WebhookId, session: SessionDep, user: CurrentUser, htmx: HtmxDep
@@ -114,6 +117,9 @@ async def delete_webhook(
         **problems(401, 403, 404),
     },
     summary="Send a test event",
+    description="Queues a `webhook.test` event (see `webhooks` in this document) for this "
+    "webhook only, whatever `events` it takes; the worker delivers it like any event, signed, "
+    "and the outcome shows in its delivery log.",
 )
 async def test_webhook(
     request: Request,

@@ -3,6 +3,7 @@ find due and overdue follow-ups for the worker, and show the delivery log."""
 
 from __future__ import annotations
 
+import base64
 import secrets
 import uuid
 from datetime import datetime, timedelta
@@ -13,12 +14,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.models import User
 from app.errors import Invalid, NotFound
 from app.followups.models import Followup
-from app.interviews.models import Interview
+from app.interviews.models import Interview, Person
 from app.webhooks import addresses, repository
+from app.webhooks.events import (
+    TEST_EVENT,
+    FollowupEventData,
+    InterviewEventData,
+    OutcomeChangedData,
+    RepliedData,
+    RepliedPerson,
+    TestEventData,
+    payload,
+)
 from app.webhooks.models import Webhook, WebhookDelivery
 from app.webhooks.schemas import DeliveryRead, Event, Format, WebhookCreate, WebhookRead
 
-TEST_EVENT = "webhook.test"
 WEBHOOKS_PER_USER = 20
 WEBHOOK_PAGE = 200
 EVENTS_PER_ROUND = 200
@@ -58,7 +68,8 @@ def delivery_read(row: WebhookDelivery) -> DeliveryRead:
 async def create(
     session: AsyncSession, *, user: User, data: WebhookCreate, allow: addresses.Allow, now: datetime
 ) -> Webhook:
-    """A new webhook with a fresh 256-bit secret; a refused address is a 422 naming `url`."""
+    """A new webhook with a fresh 256-bit secret; a refused address is a 422 naming `url`.
+    The secret is `whsec_` and standard base64, so Standard Webhooks libraries take it as is."""
     try:
         target = await addresses.check_url(data.url, allow)
     except addresses.Refused as error:
@@ -72,7 +83,7 @@ async def create(
         url=data.url.strip(),
         events=sorted({e.value for e in data.events}),
         format=data.format.value,
-        secret="whsec_" + secrets.token_urlsafe(32),
+        secret="whsec_" + base64.b64encode(secrets.token_bytes(32)).decode(),
         created_at=now,
     )
     session.add(hook)
@@ -133,7 +144,7 @@ async def send_test(
     session: AsyncSession, *, user: User, webhook_id: uuid.UUID, now: datetime
 ) -> None:
     hook = await get(session, user=user, webhook_id=webhook_id)
-    data = {"message": "This is a test event from Followup."}
+    data = payload(TestEventData(message="This is a test event from Followup."))
     await _insert(session, hook=hook, event_id=uuid.uuid4(), event=TEST_EVENT, data=data, now=now)
 
 
@@ -158,36 +169,61 @@ async def emit(
     return count
 
 
-def _instant(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
-
-
 def followup_data(row: Followup, *, company: str, role: str) -> dict[str, Any]:
-    return {
-        "followup_id": str(row.id),
-        "interview_id": str(row.interview_id),
-        "kind": row.kind,
-        "subject": row.subject,
-        "recipient_name": row.recipient_name,
-        "company": company,
-        "role": role,
-        "not_before": _instant(row.not_before),
-        "due_at": _instant(row.due_at),
-        "sent_at": _instant(row.sent_at),
-    }
+    return payload(
+        FollowupEventData(
+            followup_id=row.id,
+            interview_id=row.interview_id,
+            kind=row.kind,
+            subject=row.subject,
+            recipient_name=row.recipient_name,
+            company=company,
+            role=role,
+            not_before=row.not_before,
+            due_at=row.due_at,
+            sent_at=row.sent_at,
+        )
+    )
 
 
 def interview_data(interview: Interview, *, previous_outcome: str | None = None) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "interview_id": str(interview.id),
+    fields: dict[str, Any] = {
+        "interview_id": interview.id,
         "company": interview.company,
         "role": interview.role,
-        "starts_at": _instant(interview.starts_at),
+        "starts_at": interview.starts_at,
         "outcome": interview.outcome,
     }
     if previous_outcome is not None:
-        data["previous_outcome"] = previous_outcome
-    return data
+        return payload(OutcomeChangedData(**fields, previous_outcome=previous_outcome))
+    return payload(InterviewEventData(**fields))
+
+
+def replied_data(
+    interview: Interview,
+    *,
+    person: Person | None,
+    person_id: uuid.UUID | None,
+    received_at: datetime,
+    subject: str | None,
+) -> dict[str, Any]:
+    """`interview.replied`: who replied (only their id if they left the interview since)."""
+    if person is not None:
+        who: RepliedPerson | None = RepliedPerson(
+            id=person.id, name=person.name, email=person.email
+        )
+    else:
+        who = RepliedPerson(id=person_id) if person_id is not None else None
+    return payload(
+        RepliedData(
+            interview_id=interview.id,
+            company=interview.company,
+            role=interview.role,
+            person=who,
+            received_at=received_at,
+            subject=subject,
+        )
+    )
 
 
 async def enqueue_due_events(session: AsyncSession, *, now: datetime) -> int:
