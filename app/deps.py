@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -19,6 +18,7 @@ from app.auth.models import User, WebSession
 from app.config import Settings
 from app.db import session_scope
 from app.errors import Forbidden, NotFound, Unauthorized
+from app.web import csrf
 
 SESSION_COOKIE = "followup_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -87,7 +87,7 @@ async def _csrf_ok(request: Request, web_session: WebSession) -> bool:
     ):
         value = (await request.form()).get("csrf_token")
         sent = value if isinstance(value, str) else None
-    return sent is not None and hmac.compare_digest(sent, web_session.csrf_token)
+    return sent is not None and csrf.matches(sent, web_session.csrf_token)
 
 
 async def _user_from_credentials(

@@ -41,6 +41,7 @@ from app.portability.csvfile import MAX_CSV_BYTES
 from app.portability.pages import router as portability_pages_router
 from app.portability.router import router as portability_router
 from app.reminders.router import router as reminders_router
+from app.web.compression import Compression
 from app.web.pages import router as pages_router
 from app.web.security import CrossSiteGuard, SecurityHeaders
 from app.web.templating import render
@@ -204,6 +205,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         },
     )
     app.add_middleware(CrossSiteGuard, base_url=settings.base_url)
+    # Inside Metrics and RequestLog, so their durations include the compression's CPU (and
+    # /metrics, answered by Metrics itself, stays plain for the scraper on the private network).
+    app.add_middleware(Compression)
     app.add_middleware(SecurityHeaders)
     if settings.metrics:
         from app.metrics import Metrics  # prometheus_client is imported only when used

@@ -79,7 +79,7 @@ async def test_mark_sent_answers_htmx_with_the_today_fragment_and_tools_with_jso
     )
     assert fragment.status_code == 200
     assert fragment.headers["content-type"].startswith("text/html")
-    assert fragment.headers["vary"] == "HX-Request, Accept"
+    assert fragment.headers["vary"].startswith("HX-Request, Accept")
     assert '<section id="today"' in fragment.text and "<html" not in fragment.text
     assert "Marked sent: thank-you note to Ann Lee" in fragment.text
     assert f'id="followup-{thank_you["id"]}"' not in fragment.text
@@ -89,7 +89,7 @@ async def test_mark_sent_answers_htmx_with_the_today_fragment_and_tools_with_jso
         f"/api/v1/followups/{check_in['id']}", json={"status": "skipped"}, headers=csrf
     )
     assert as_json.headers["content-type"] == "application/json"
-    assert as_json.headers["vary"] == "HX-Request, Accept"
+    assert as_json.headers["vary"].startswith("HX-Request, Accept")
     assert as_json.json()["status"] == "skipped"
 
 

@@ -144,18 +144,17 @@ async def create(
             "to update it."
         )
     interview, people, rows = build(user=user, data=data, now=now)
-    session.add(interview)
+    # Three Core inserts, in the order the foreign keys need, instead of three ORM flushes
+    # (~14 % of a create's CPU); the rows answer the request and are never changed after.
     try:
-        await session.flush()  # the interview first: people and follow-ups point to it
+        await repository.insert_new(session, [interview])
     except IntegrityError:
         if data.invite_uid is None:
             raise
         # The same invite imported twice at once: the unique index let one through.
         raise Conflict("An interview from this calendar invite was just recorded.") from None
-    session.add_all(people)
-    await session.flush()
-    session.add_all(rows)
-    await session.flush()
+    await repository.insert_new(session, people)
+    await repository.insert_new(session, rows)
     await webhooks.emit(
         session,
         user_id=user.id,

@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from app import clock
 from app.config import project_path
+from app.web import csrf
 
 templates = Jinja2Templates(directory=project_path("templates"))
 env = templates.env
@@ -76,6 +77,12 @@ def sent_words(followup: Any, when: Callable[[datetime], str]) -> str:
     return f"{how.get(followup.sent_via, 'Sent')} {when(followup.sent_at)}"
 
 
+def _masked_csrf_token(request: Request) -> str | None:
+    """The session's CSRF token, masked afresh for this page (app/web/csrf.py: BREACH)."""
+    web_session = getattr(request.state, "web_session", None)
+    return None if web_session is None else csrf.mask(web_session.csrf_token)
+
+
 def render(
     request: Request,
     template: str,
@@ -91,7 +98,7 @@ def render(
         "now": now,
         "tz": tz,
         "user": getattr(request.state, "user", None),
-        "csrf_token": getattr(getattr(request.state, "web_session", None), "csrf_token", None),
+        "csrf_token": _masked_csrf_token(request),
         "when": lambda moment: _when_from(moment, tz, today),
         "local": lambda moment: moment.astimezone(tz),
         "span": span,

@@ -137,7 +137,7 @@ def error_slot(response: httpx.Response, slot: str) -> str:
 def assert_fragment(response: httpx.Response, status: int = 200) -> None:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("text/html")
-    assert response.headers["vary"] == "HX-Request, Accept"
+    assert response.headers["vary"].startswith("HX-Request, Accept")
     assert "<html" not in response.text  # a fragment, not the page
 
 
@@ -300,7 +300,7 @@ async def test_the_same_patch_without_htmx_answers_the_unchanged_json(browser: B
     )
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
-    assert response.headers["vary"] == "HX-Request, Accept"
+    assert response.headers["vary"].startswith("HX-Request, Accept")
     current = await browser.client.get("/api/v1/me")
     assert response.content == current.content
     assert response.headers["etag"] == current.headers["etag"]

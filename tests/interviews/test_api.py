@@ -84,6 +84,32 @@ async def test_register_token_create_list_patch_outcome_send_delete(
     assert followups.json()["items"] == []
 
 
+async def test_what_a_create_answers_is_what_is_stored(
+    client: httpx.AsyncClient, jane: dict[str, str]
+) -> None:
+    body = interview_body(
+        people=[
+            {"name": "Ann Lee", "email": "ann@example.com", "role": "interviewer"},
+            {"name": "Cy Park", "role": "interviewer", "title": "Staff Engineer"},
+            {"name": "Bob Stone", "email": "bob@example.com", "role": "hiring_manager"},
+        ],
+        stage="Onsite",
+        notes="whiteboard",
+        response_promised_by="2026-12-09",
+    )
+    created = await client.post("/api/v1/interviews", json=body, headers=jane)
+    assert created.status_code == 201
+    answered = created.json()
+    assert [p["name"] for p in answered["people"]] == ["Ann Lee", "Cy Park", "Bob Stone"]
+    kinds = sorted(f["kind"] for f in answered["followups"])
+    assert kinds == ["check_in", "thank_you", "thank_you"]  # to each interviewer, then Bob
+    due = [(f["due_at"], f["id"]) for f in answered["followups"]]
+    assert due == sorted(due)
+    stored = await client.get(f"/api/v1/interviews/{answered['id']}", headers=jane)
+    assert stored.json() == answered
+    assert stored.headers["etag"] == created.headers["etag"]
+
+
 async def test_list_pages_with_a_stable_cursor(
     client: httpx.AsyncClient, jane: dict[str, str]
 ) -> None:

@@ -523,6 +523,36 @@ async def test_creating_a_second_interview_for_the_same_invite_uid_is_a_409(
     assert "import the invite again" in response.json()["detail"]
 
 
+async def test_the_same_invite_recorded_twice_at_once_is_a_409_that_writes_nothing(
+    client: httpx.AsyncClient, jane: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.interviews import repository
+
+    imported = (await send(client, jane, "zoom.ics", expected=201)).json()
+
+    async def not_seen_yet(*_args: object) -> None:
+        return None  # the other request's row is not committed when this one looks
+
+    monkeypatch.setattr(repository, "find_by_invite", not_seen_yet)
+    response = await client.post(
+        "/api/v1/interviews",
+        json={
+            "company": "Pied Piper",
+            "role": "Product Designer",
+            "starts_at": "2026-12-10T17:00:00Z",
+            "people": [{"name": "Ann Lee", "email": "ann@example.com", "role": "interviewer"}],
+            "invite_uid": imported["invite_uid"],
+        },
+        headers=jane,
+    )
+    assert response.status_code == 409
+    assert response.json()["detail"] == "An interview from this calendar invite was just recorded."
+    listed = (await client.get("/api/v1/interviews", headers=jane)).json()["items"]
+    assert [i["id"] for i in listed] == [imported["id"]]
+    followups = (await client.get("/api/v1/followups", headers=jane)).json()["items"]
+    assert {f["interview_id"] for f in followups} == {imported["id"]}
+
+
 async def test_another_users_import_of_the_same_invite_is_their_own(
     client: httpx.AsyncClient, jane: dict[str, str]
 ) -> None:
