@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -186,6 +187,17 @@ def test_no_page_with_data_is_wider_than_a_phone(
         context.close()
 
 
+# The left and right edges of the text of each week label that is shown.
+SHOWN_LABEL_EDGES = """spans => spans
+  .filter(span => getComputedStyle(span).visibility === 'visible')
+  .map(span => {
+    const range = document.createRange();
+    range.selectNodeContents(span);
+    const box = range.getBoundingClientRect();
+    return [box.left, box.right];
+  })"""
+
+
 def test_the_group_chart_labels_stay_readable_on_a_phone(
     browser: Browser, fresh_server: LiveServer
 ) -> None:
@@ -194,13 +206,18 @@ def test_the_group_chart_labels_stay_readable_on_a_phone(
         page = context.new_page()
         sign_up(page)
         api(page, "PATCH", "/api/v1/me", {"board_sharing": "counts"})
-        page.goto("/group?weeks=12")
-        labels = page.locator("#board-chart .chart-axis span")
-        assert labels.count() >= 4
-        sizes = labels.evaluate_all(
-            "spans => spans.map(s => parseFloat(getComputedStyle(s).fontSize))"
-        )
-        assert min(sizes) >= 11, sizes
-        assert int(page.evaluate("document.documentElement.scrollWidth")) <= WIDTH
+        for weeks in (4, 8, 12, 26):
+            page.goto(f"/group?weeks={weeks}")
+            labels = page.locator("#board-chart .chart-axis span")
+            expect(labels).to_have_count(weeks)
+            sizes = labels.evaluate_all(
+                "spans => spans.map(s => parseFloat(getComputedStyle(s).fontSize))"
+            )
+            assert min(sizes) >= 11, sizes
+            # The labels shown do not run into each other.
+            boxes = labels.evaluate_all(SHOWN_LABEL_EDGES)
+            assert all(a[1] + 4 <= b[0] for a, b in pairwise(boxes)), boxes
+            width = int(page.evaluate("document.documentElement.scrollWidth"))
+            assert width <= WIDTH, (weeks, width)
     finally:
         context.close()
