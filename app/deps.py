@@ -164,7 +164,7 @@ async def user_by_session_or_password(
         # A token cannot make tokens; say what can.
         raise Unauthorized("Use HTTP Basic with your email and password, or sign in.", basic=True)
     if basic is not None:
-        return await auth_service.authenticate(
+        user = await auth_service.authenticate(
             session,
             throttle=request.app.state.login_throttle,
             email=basic.username,
@@ -172,9 +172,14 @@ async def user_by_session_or_password(
             address=client_address(request),
             basic_challenge=True,
         )
-    user = await _user_from_credentials(request, session, now, None, cookie)
-    if user is None:
-        raise Unauthorized("Sign in, or use HTTP Basic with your email and password.", basic=True)
+    else:
+        found = await _user_from_credentials(request, session, now, None, cookie)
+        if found is None:
+            raise Unauthorized(
+                "Sign in, or use HTTP Basic with your email and password.", basic=True
+            )
+        user = found
+    request.state.user = user  # the Settings page shows the new token's time in the user's zone
     return user
 
 

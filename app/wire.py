@@ -187,9 +187,30 @@ NotNull = Annotated[
 _TIMEZONES = frozenset(available_timezones())
 
 
+def city_of(zone: str) -> str:
+    """The place an IANA zone is named after, as people write it: "America/New_York" ->
+    "New York", "America/Argentina/Buenos_Aires" -> "Buenos Aires"."""
+    return zone.rsplit("/", 1)[-1].replace("_", " ")
+
+
+def _squeeze(text: str) -> str:
+    return " ".join(text.replace("_", " ").replace("/", " ").split()).casefold()
+
+
+# A city name as typed ("new york", "Kolkata") -> its zone; "UTC" and friends name themselves.
+_BY_CITY = {_squeeze(city_of(zone)): zone for zone in sorted(_TIMEZONES, reverse=True)}
+
+
+def zone_for_city(text: str) -> str | None:
+    """The IANA zone a city name (any case, spaces or underscores) stands for, if one does."""
+    return _BY_CITY.get(_squeeze(text))
+
+
 def _check_timezone(value: str) -> str:
     if value not in _TIMEZONES:
-        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Paris")
+        near = zone_for_city(value)
+        hint = f"did you mean {near}?" if near else "use an IANA name such as Europe/Paris"
+        raise ValueError(f"unknown time zone {value!r}; {hint}")
     return value
 
 

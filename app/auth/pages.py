@@ -18,10 +18,14 @@ from app.reminders import service as reminders
 from app.web.htmx import VARY
 from app.web.templating import render
 from app.webhooks.router import webhooks_context
+from app.wire import city_of
 
 router = APIRouter(include_in_schema=False)
 
-TIMEZONES: tuple[str, ...] = tuple(sorted(available_timezones()))
+# (zone, the city it is named after): the picker finds "New York" as well as "America/New_York".
+TIMEZONES: tuple[tuple[str, str], ...] = tuple(
+    (zone, city_of(zone)) for zone in sorted(available_timezones())
+)
 
 # The section each PATCH /api/v1/me form replaces, by the id htmx sends as HX-Target.
 SECTIONS = {

@@ -61,6 +61,8 @@ async def update(session: AsyncSession, *, user: User, patch: MeUpdate, now: dat
         user.display_name = patch.display_name
     if "timezone" in fields:
         user.timezone = patch.timezone or "UTC"
+        # null puts back the default, which a later sign-in may again replace.
+        user.timezone_chosen = patch.timezone is not None
     if "board_sharing" in fields and patch.board_sharing is not None:
         user.board_sharing = patch.board_sharing.value
     _merge(user, "policy", patch.policy, Policy(), fields)
@@ -72,6 +74,22 @@ async def update(session: AsyncSession, *, user: User, patch: MeUpdate, now: dat
         # The sender's name, the time zone, the policy and the templates all reach the
         # drafts or the times of what is still to come.
         await followups.resync_all(session, user=user, now=now)
+    await session.flush()
+    return user
+
+
+async def adopt_browser_timezone(
+    session: AsyncSession, *, user: User, timezone: str | None, now: datetime
+) -> User:
+    """At sign-in: an account still on the default UTC that nobody chose takes the browser's
+    zone (and what is still to come moves with it); any other account keeps its own."""
+    if timezone is None or timezone == user.timezone or user.timezone_chosen:
+        return user
+    if user.timezone != "UTC":
+        return user
+    user.timezone = timezone
+    user.updated_at = now
+    await followups.resync_all(session, user=user, now=now)
     await session.flush()
     return user
 

@@ -72,6 +72,7 @@ async def register(
         display_name=data.display_name,
         invite_code=data.invite_code,
         now=now,
+        timezone=data.timezone,
     )
     read = profile.to_read(user, get_settings(request))
     response = json_response(
@@ -113,6 +114,7 @@ async def login(
         password=data.password,
         address=client_address(request),
     )
+    user = await profile.adopt_browser_timezone(session, user=user, timezone=data.timezone, now=now)
     started = await auth.start_session(session, user=user, days=settings.session_days, now=now)
     if htmx.request:
         response = Response(

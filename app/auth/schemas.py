@@ -21,11 +21,21 @@ class RegisterIn(Input):
     password: Password = Field(examples=["correct horse battery staple"])
     display_name: Str200 = Field(examples=["Jane Doe"])
     invite_code: Annotated[str, Storable] | None = Field(default=None, max_length=200)
+    timezone: TimeZoneName | None = Field(
+        default=None,
+        description="The account's IANA time zone (the sign-up page sends the browser's). "
+        "Omitted: `UTC`, until the user sets it or signs in from a browser.",
+    )
 
 
 class LoginIn(Input):
     email: EmailStr
     password: Annotated[str, Storable] = Field(max_length=1024)
+    timezone: TimeZoneName | None = Field(
+        default=None,
+        description="The browser's IANA time zone (the sign-in page sends it). An account "
+        "still on the default `UTC`, never chosen, takes it; any other account ignores it.",
+    )
 
 
 class Policy(BaseModel):

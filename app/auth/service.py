@@ -153,7 +153,9 @@ async def register(
     display_name: str,
     invite_code: str | None,
     now: datetime,
+    timezone: str | None = None,
 ) -> User:
+    """A new account; `timezone` (the browser's, at sign-up) replaces the default UTC."""
     email = email.lower()
     first = not await repository.any_user(session)
     if first:
@@ -178,6 +180,8 @@ async def register(
         password_hash=await hash_password_async(password),
         display_name=display_name,
         is_admin=first,
+        timezone=timezone or "UTC",
+        timezone_chosen=timezone is not None,
         created_at=now,
         updated_at=now,
     )

@@ -79,7 +79,6 @@ def chart_of(board: GroupBoard) -> dict[str, Any]:
             {
                 "x": x,
                 "width": round(slot - gap, 1),
-                "label_x": round(x + (slot - gap) / 2, 1),
                 "on_time": on_time[index],
                 "late": late,
                 "on_time_y": round(height - on_time_h, 1),

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.deps import CurrentUser, InterviewId, Now, SessionDep
+from app.deps import CurrentUser, InterviewId, Now, SessionDep, object_id
 from app.errors import Invalid
 from app.followups import service as followups
 from app.followups.schedule import Kind, Role, Status
@@ -158,6 +158,7 @@ async def interviews_page(
         limit=PAGE_SIZE,
         cursor=cursor or None,
         now=now,
+        newest_first=True,
     )
     filters = {
         "outcome": outcome or "",
@@ -179,9 +180,38 @@ async def interviews_page(
     )
 
 
+def default_start(now: datetime, tz: ZoneInfo) -> str:
+    """Where a new interview's Starts at begins, as a datetime-local value: today, at the hour
+    an hour-long interview that just ended began (midnight if that was yesterday)."""
+    local = now.astimezone(tz)
+    start = (local - timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    if start.date() != local.date():
+        start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start.strftime("%Y-%m-%dT%H:%M")
+
+
 @router.get("/interviews/new")
-async def new_interview_page(request: Request, user: CurrentUser) -> Response:
-    return render(request, "interviews/form_page.html", interview=None, **_words())
+async def new_interview_page(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    now: Now,
+    after: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    """The Add interview form; `after` (an interview's id, from its Next round) starts the
+    next round with the same company, role and people."""
+    previous = None
+    if after:
+        bundle = await service.get(session, user=user, interview_id=object_id(after))
+        previous = service.to_read(bundle, now)
+    return render(
+        request,
+        "interviews/form_page.html",
+        interview=None,
+        previous=previous,
+        starts_default=default_start(now, ZoneInfo(user.timezone)),
+        **_words(),
+    )
 
 
 @router.get("/interviews/{interview_id}")

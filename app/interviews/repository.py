@@ -135,7 +135,10 @@ async def list_bundles(
     starts_before: datetime | None,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
+    newest_first: bool = False,
 ) -> list[Bundle]:
+    """One page of interviews by `starts_at` then `id` (the API's order), or the reverse
+    (the web list's); `after` is the last row of the page before, in the same order."""
     query = select(Interview).where(Interview.user_id == user_id)
     if outcome is not None:
         query = query.where(Interview.outcome == outcome)
@@ -150,7 +153,15 @@ async def list_bundles(
         query = query.where(Interview.starts_at >= starts_after)
     if starts_before is not None:
         query = query.where(Interview.starts_at < starts_before)
-    if after is not None:
+    if after is not None and newest_first:
+        starts_at, row_id = after
+        query = query.where(
+            or_(
+                Interview.starts_at < starts_at,
+                and_(Interview.starts_at == starts_at, Interview.id < row_id),
+            )
+        )
+    elif after is not None:
         starts_at, row_id = after
         query = query.where(
             or_(
@@ -158,7 +169,11 @@ async def list_bundles(
                 and_(Interview.starts_at == starts_at, Interview.id > row_id),
             )
         )
-    query = query.order_by(Interview.starts_at, Interview.id).limit(limit)
+    if newest_first:
+        query = query.order_by(Interview.starts_at.desc(), Interview.id.desc())
+    else:
+        query = query.order_by(Interview.starts_at, Interview.id)
+    query = query.limit(limit)
     return await _bundles(session, user_id, list(await session.scalars(query)))
 
 

@@ -319,7 +319,10 @@ async def list_interviews(
     limit: int,
     cursor: str | None,
     now: datetime,
+    newest_first: bool = False,
 ) -> Page[InterviewRead]:
+    """A page of the user's interviews: oldest first (the API's contract), or newest first
+    (the web list)."""
     after = None
     if cursor is not None:
         starts_at, row_id = decode_cursor(cursor, 2)
@@ -336,6 +339,7 @@ async def list_interviews(
         starts_before=starts_before,
         after=after,
         limit=limit + 1,
+        newest_first=newest_first,
     )
     next_cursor = None
     if len(bundles) > limit:

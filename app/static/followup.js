@@ -60,6 +60,10 @@
     if (kind === "keep") { return raw; }
     if (kind === "list") { return []; }  // a marker: the list is sent even when empty
     if (raw === "") { return null; }
+    // A template left as the built-in wording it starts from stays the default (null).
+    var builtIn = input ? input.getAttribute("data-default") : null;
+    var lf = function (text) { return text.replace(/\r\n?/g, "\n"); };
+    if (builtIn !== null && lf(raw) === lf(builtIn)) { return null; }
     if (kind === "int") { return /^-?\d+$/.test(raw) ? parseInt(raw, 10) : raw; }
     if (kind === "bool") { return raw === "true"; }
     if (input && input.type === "datetime-local" && input.dataset.tz) {
@@ -78,8 +82,18 @@
       xhr.overrideMimeType("text/json");
       var form = elt.closest("form") || elt;
       var body = {};
+      // A row nobody typed in (the person row the form starts with) is not sent.
+      var blank = {};
+      Array.prototype.forEach.call(form.querySelectorAll("[data-row]"), function (row) {
+        var typed = row.querySelectorAll("input:not([type=hidden]), textarea");
+        var kept = row.querySelector("input[type=hidden][name$='.id']");
+        var empty = !kept && Array.prototype.every.call(typed, function (f) { return !f.value.trim(); });
+        if (empty) {
+          Array.prototype.forEach.call(row.querySelectorAll("[name]"), function (f) { blank[f.name] = true; });
+        }
+      });
       parameters.forEach(function (raw, name) {
-        if (name === "csrf_token") { return; }
+        if (name === "csrf_token" || blank[name]) { return; }
         var inputs = form.querySelectorAll('[name="' + name.replace(/"/g, '\\"') + '"]');
         var input = inputs.length ? inputs[inputs.length - 1] : null;
         assign(body, name, typed(input, raw));
@@ -213,4 +227,34 @@
       if (pane) { pane.textContent = event.target.value; }
     }
   });
+
+  // The zone picker takes a city as typed ("new york" -> America/New_York), from the labels
+  // of its list; anything else is left for the server to refuse with a hint.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.hasAttribute || !input.hasAttribute("data-zone-picker") || !input.list) { return; }
+    var squeeze = function (text) {
+      return text.replace(/[_/]/g, " ").replace(/\s+/g, " ").trim().toLowerCase();
+    };
+    var typed = squeeze(input.value);
+    var options = Array.prototype.slice.call(input.list.options);
+    if (!typed || options.some(function (o) { return o.value === input.value; })) { return; }
+    var match = options.filter(function (o) { return squeeze(o.value) === typed; })[0] ||
+      options.filter(function (o) { return o.label && squeeze(o.label) === typed; })[0];
+    if (match) { input.value = match.value; }
+  });
+
+  // Sign-up and sign-in send the browser's time zone: a new account starts in it.
+  var zone = null;
+  try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || null; } catch (e) { zone = null; }
+  if (zone) {
+    Array.prototype.forEach.call(document.querySelectorAll("input[data-browser-timezone]"),
+      function (field) { field.value = zone; });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-browser-timezone-shown]"),
+      function (shown) {
+        shown.textContent = zone;
+        var line = shown.closest("[hidden]");
+        if (line) { line.hidden = false; }
+      });
+  }
 })();

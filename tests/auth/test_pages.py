@@ -163,19 +163,21 @@ async def test_settings_shows_every_section_with_a_visible_label_for_each_input(
             assert field.get("id") in elements.labels, f"{field} has no <label for=…>"
     assert {"Save", "Preview", "Create token"} <= set(elements.buttons)
     assert elements.buttons.count("Save") == 4  # profile, policy, templates, email reminders
-    for heading in ("Profile and time zone", "Follow-up policy", "Templates", "API tokens"):
+    for heading in ("Profile and time zone", "Follow-up rules", "Templates", "API tokens"):
         assert heading in page.text
     assert "Calendar feed link" in page.text and "New calendar link" in elements.buttons
 
 
-async def test_the_time_zone_is_a_searchable_list_of_every_iana_zone_with_the_current_one(
+async def test_the_time_zone_is_a_list_of_every_iana_zone_by_name_and_city_with_the_current_one(
     browser: Browser,
 ) -> None:
     await browser.patch_me({"timezone": "Europe/Berlin"}, PROFILE)
     page = (await browser.page()).text
     datalist = page.split('<datalist id="timezones">')[1].split("</datalist>")[0]
-    zones = re.findall(r'<option value="([^"]+)">', datalist)
+    zones = re.findall(r'<option value="([^"]+)"', datalist)
     assert zones == sorted(available_timezones())
+    # Found by the city too: "New York" as well as America/New_York.
+    assert '<option value="America/New_York" label="New York">' in datalist
     (field,) = [f for f in Elements(page).fields if f.get("id") == "timezone"]
     assert field["list"] == "timezones"
     assert field["value"] == "Europe/Berlin"

@@ -127,10 +127,18 @@ def unique_user(name: str = "Jane Doe") -> User:
     return User(name=name, email=f"jane.{tag}@example.com")
 
 
-def sign_up(page: Page, user: User | None = None) -> User:
-    """Sign up through /register as a person would, and land on Today."""
+def sign_up(page: Page, user: User | None = None, *, timezone: str | None = "UTC") -> User:
+    """Sign up through /register as a person would, and land on Today.
+
+    The page sends the browser's zone (America/New_York in these tests); `timezone` puts
+    another in its place, UTC unless told, so that a page showing times in the browser's zone
+    instead of the account's is caught. None keeps what the page detected."""
     user = user or unique_user()
     page.goto("/register")
+    if timezone is not None:
+        page.locator('input[name="timezone"]').evaluate(
+            "(field, zone) => field.value = zone", timezone
+        )
     page.get_by_label("Name", exact=True).fill(user.name)
     page.get_by_label("Email", exact=True).fill(user.email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)

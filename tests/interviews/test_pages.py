@@ -164,15 +164,16 @@ async def test_a_bad_filter_date_is_shown_beside_its_field(client: httpx.AsyncCl
     assert '<p id="error-from" class="field-error" hx-swap-oob="true">' in response.text
 
 
-async def test_more_pages_through_the_list_with_the_cursor(
+async def test_more_pages_through_the_list_newest_first_with_the_cursor(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(pages, "PAGE_SIZE", 2)
     csrf = await browser_session(client)
-    for day, company in enumerate(("Alpha", "Beta", "Gamma"), start=1):
+    for day, company in enumerate(("Gamma", "Beta", "Alpha"), start=1):
         await create_interview(client, csrf, company=company, starts_at=f"2030-06-0{day}T10:00:00Z")
     page = await client.get("/interviews", params={"company": "a"})
     assert "Alpha" in page.text and "Beta" in page.text and "Gamma" not in page.text
+    assert page.text.index("Alpha") < page.text.index("Beta")  # the newest first
     more = re.search(r'<li class="more"><a class="button" href="([^"]+)"', page.text)
     assert more is not None
     url = more.group(1).replace("&amp;", "&")
@@ -477,3 +478,15 @@ async def test_what_the_user_typed_is_escaped_on_every_page(client: httpx.AsyncC
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
     # A filter value is echoed only escaped, in the attribute and the More link.
     assert json.dumps(XSS) not in responses[1].text
+
+
+async def test_the_page_lists_newest_first_while_the_api_keeps_its_order(
+    client: httpx.AsyncClient,
+) -> None:
+    csrf = await browser_session(client)
+    for day, company in enumerate(("Older Co", "Newer Co"), start=1):
+        await create_interview(client, csrf, company=company, starts_at=f"2030-06-0{day}T10:00:00Z")
+    page = (await client.get("/interviews")).text
+    assert page.index("Newer Co") < page.index("Older Co")
+    listed = await client.get("/api/v1/interviews", headers={"Accept": "application/json"})
+    assert [i["company"] for i in listed.json()["items"]] == ["Older Co", "Newer Co"]
