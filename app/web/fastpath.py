@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -84,6 +84,8 @@ def _list_query(query: dict[str, str]) -> dict[str, Any]:
             after = (datetime.fromisoformat(due_at), uuid.UUID(row_id))
         except (AppError, ValueError):
             raise _GeneralPath from None
+        if after[0].tzinfo is None:
+            raise _GeneralPath  # not a cursor this API wrote: the general path says so
     due_state = _enum_value(_DUE_STATES, query.get("due_state"))
     return {
         "due_state": None if due_state is None else DueState(due_state),
@@ -142,6 +144,16 @@ def _me(settings: Settings) -> Read:
     return read
 
 
+def _declared(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    """The routes as declared, inside FastAPI's wrappers of included routers."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _declared(included.routes)
+        else:
+            yield route
+
+
 class FastReads:
     """Answers the hot reads it can, and passes every other request on, untouched."""
 
@@ -155,7 +167,7 @@ class FastReads:
         if not self.routes:
             self.routes = {
                 getattr(route, "operation_id", None) or "": route
-                for route in self.application.routes
+                for route in _declared(self.application.routes)
             }
         return self.routes.get(operation_id)
 
