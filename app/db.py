@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -241,3 +242,24 @@ async def session_scope(
         except BaseException:
             await session.rollback()
             raise
+
+
+class Driver(Protocol):
+    """What the fast reads use of an asyncpg connection (asyncpg ships no type hints)."""
+
+    async def fetch(self, query: str, *args: Any) -> list[Mapping[str, Any]]: ...
+
+    async def fetchrow(self, query: str, *args: Any) -> Mapping[str, Any] | None: ...
+
+    async def execute(self, query: str, *args: Any) -> str: ...
+
+
+@asynccontextmanager
+async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Driver]:
+    """The asyncpg connection of a connection from the engine's pool, for the hot reads
+    (app/web/fastpath.py): no session and no transaction (each statement commits on its own,
+    as in create_read_sessionmaker), back to the pool on exit. Measured: as cheap as an
+    asyncpg pool's acquire; `exec_driver_sql` on the same connection costs 2.3 × as much."""
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        yield cast(Driver, raw.driver_connection)

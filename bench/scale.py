@@ -1,7 +1,8 @@
 """The SQL scaling check: the product's own E1, E2 and E5 statements under
 EXPLAIN (ANALYZE, BUFFERS) on two seeded sizes (M and L by default), reported as L ÷ M.
 
-The statements are the product's (compiled from app/followups/repository.py and
+The statements are the product's (E1 as app/followups/reads.py writes it for Postgres, with
+the token lookup joined in; the others compiled from app/followups/repository.py and
 app/queue.py), run with the same parameters the product sends, for several users. A query
 that stays bounded reads about as many buffers at L as at M; one that scans a user's whole
 history reads ~10 times more (L has 10 times M's follow-ups per user). Sequential scans of
@@ -10,6 +11,7 @@ the big tables are flagged as well.
 
 from __future__ import annotations
 
+import re
 import statistics
 import uuid
 from datetime import datetime
@@ -19,7 +21,7 @@ import psycopg
 from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 
 from app import clock, queue
-from app.followups import repository
+from app.followups import reads, repository
 from app.followups.schedule import DueState
 from app.reminders.models import Outbox
 
@@ -33,13 +35,19 @@ def _compiled(statement: Any, values: dict[str, Any]) -> tuple[str, dict[str, An
     return str(compiled), dict(compiled.construct_params(values))
 
 
-def statements(user_id: uuid.UUID, now: datetime) -> dict[str, tuple[str, dict[str, Any]]]:
+def _asyncpg_sql(sql: str, *args: Any) -> tuple[str, dict[str, Any]]:
+    """asyncpg's `$n` parameters as psycopg's named ones."""
+    return re.sub(r"\$(\d+)", r"%(p\1)s", sql), {f"p{n}": v for n, v in enumerate(args, 1)}
+
+
+def statements(
+    user_id: uuid.UUID, token_hash: str, now: datetime
+) -> dict[str, tuple[str, dict[str, Any]]]:
     """Each checked query as (SQL, parameters), exactly as the product builds it."""
     found = {}
     for state in DueState:
-        shape = (state, False, False, False, False, False)
-        found[f"E1 {state.value}"] = _compiled(
-            repository._list_statement(shape), {"user_id": user_id, "now": now, "limit": 51}
+        found[f"E1 {state.value}"] = _asyncpg_sql(
+            reads._statement(state, (), False), token_hash, now, 51
         )
     found["E2 today"] = _compiled(
         repository._today_statement(), {"user_id": user_id, "now": now, "limit": 51}
@@ -86,7 +94,11 @@ def measure(url: str, users: list[str]) -> dict[str, dict[str, Any]]:
     samples: dict[str, list[dict[str, Any]]] = {}
     with psycopg.connect(url) as conn:
         for user in users[:USERS]:
-            for name, (sql, params) in statements(uuid.UUID(user), now).items():
+            token = conn.execute(
+                "SELECT token_hash FROM api_tokens WHERE user_id = %s LIMIT 1", (user,)
+            ).fetchone()
+            assert token is not None
+            for name, (sql, params) in statements(uuid.UUID(user), token[0], now).items():
                 explain(conn, sql, params)
                 for _ in range(REPEATS):
                     samples.setdefault(name, []).append(explain(conn, sql, params))

@@ -287,12 +287,17 @@ async def user_for_session(
 _LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 
+def token_use_to_record(last_used_at: datetime | None, now: datetime) -> bool:
+    """Whether this use of a token updates its `last_used_at` (at most once a minute)."""
+    return last_used_at is None or now - last_used_at > _LAST_USED_GRANULARITY
+
+
 async def user_for_token(session: AsyncSession, *, token: str, now: datetime) -> User | None:
     found = await repository.user_for_token_hash(session, hash_secret(token))
     if found is None or not found[0].is_active:
         return None
     user, token_id, last_used_at = found
-    if last_used_at is None or now - last_used_at > _LAST_USED_GRANULARITY:
+    if token_use_to_record(last_used_at, now):
         await repository.touch_token(session, token_id, now=now)
     return user
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from pydantic import BaseModel
+from starlette.datastructures import Headers
 
 from app.web.responses import json_response
 from app.web.templating import render
@@ -43,6 +44,11 @@ def _prefers_html(accept: str) -> bool:
         elif media in ("application/json", "application/problem+json") and json is None:
             json = index
     return html is not None and (json is None or html < json)
+
+
+def wants_html(headers: Headers) -> bool:
+    """Whether a request gets HTML (Htmx.html) rather than JSON, from its headers alone."""
+    return headers.get("hx-request") == "true" or _prefers_html(headers.get("accept", ""))
 
 
 async def get_htmx(request: Request) -> Htmx:  # async: no thread-pool hop

@@ -1,0 +1,65 @@
+"""The API token's user for the hot reads (app/web/fastpath.py), resolved inside each read's
+own statement: a read is one round trip, and a revoked token or a deactivated member is
+refused by the very next one, on every process (nothing is cached).
+
+Postgres SQL for asyncpg: `VIEWER` is a CTE that every fast read joins; `$1` is always the
+token's hash (app.auth.service.hash_secret)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from app.auth.models import User
+from app.auth.service import token_use_to_record
+from app.db import Driver
+
+# The active user a token belongs to (no row when the token is unknown, revoked, or its
+# member deactivated), with what recording its use needs.
+VIEWER = """viewer AS (
+    SELECT t.user_id, t.id AS token_id, t.last_used_at
+    FROM api_tokens t JOIN users u ON u.id = t.user_id
+    WHERE t.token_hash = $1 AND u.is_active
+)"""
+VIEWER_COLUMNS = "viewer.token_id AS viewer_token_id, viewer.last_used_at AS viewer_last_used_at"
+
+_RECORD_USE = "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    token_id: uuid.UUID
+    last_used_at: datetime | None
+
+
+def viewer_of(row: Mapping[str, Any]) -> Viewer | None:
+    """The token's user as a row of a statement joining VIEWER shows it, or None."""
+    token_id = row["viewer_token_id"]
+    return None if token_id is None else Viewer(token_id, row["viewer_last_used_at"])
+
+
+async def record_use(driver: Driver, viewer: Viewer, now: datetime) -> None:
+    """The token's `last_used_at`, as the general path records it (at most once a minute)."""
+    if token_use_to_record(viewer.last_used_at, now):
+        await driver.execute(_RECORD_USE, viewer.token_id, now)
+
+
+_USER_COLUMNS = ", ".join(f"u.{column.name}" for column in User.__table__.columns)
+_ME = f"""WITH {VIEWER}
+SELECT {VIEWER_COLUMNS}, {_USER_COLUMNS}
+FROM viewer JOIN users u ON u.id = viewer.user_id"""
+
+
+async def user_for_token(driver: Driver, token_hash: str) -> tuple[Viewer, User] | None:
+    """The token's active user as a detached User (not in any session), or None."""
+    row = await driver.fetchrow(_ME, token_hash)
+    if row is None:
+        return None
+    viewer = viewer_of(row)
+    assert viewer is not None
+    values = {column.key: row[column.name] for column in User.__table__.columns}
+    values["id"] = uuid.UUID(bytes=values["id"].bytes)
+    return viewer, User(**values)

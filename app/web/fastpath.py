@@ -1,0 +1,213 @@
+"""The hot reads answered before FastAPI's routing, on Postgres: the follow-ups list, one
+interview and `/me`, as JSON to an API token.
+
+Each costs one statement on a pooled asyncpg connection (the token's user joined into it,
+app.auth.reads) and one orjson serialisation: no session, no dependency solving, no model
+per row (measured with bench/hotpath.py; issue 13). Anything else about the request — HTML
+or htmx, a cookie, another auth scheme, a parameter this layer does not parse, an unknown
+token, a missing object — goes on to the general path, which answers it as always (its
+4xx included), so this layer never decides an error. The routes stay declared in the
+routers, for the OpenAPI document and for everything this layer passes on."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import FastAPI
+from starlette.datastructures import Headers
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app import clock
+from app.auth import profile
+from app.auth import reads as auth_reads
+from app.auth import service as auth_service
+from app.config import Settings
+from app.db import Driver, driver_connection
+from app.errors import AppError
+from app.followups import reads as followup_reads
+from app.followups.schedule import DueState, Kind, Status
+from app.interviews import reads as interview_reads
+from app.web.htmx import VARY, wants_html
+from app.wire import decode_cursor
+
+JSON = "application/json"
+# A read for one request: the answer, or None for the general path (an unknown token, a
+# missing object).
+Read = Callable[[Driver, str, datetime], Awaitable[Response | None]]
+
+_INTERVIEW = re.compile(r"/api/v1/interviews/([0-9A-Fa-f-]{32,36})")
+_LIST_PARAMS = frozenset({"due_state", "status", "kind", "interview_id", "limit", "cursor"})
+
+
+class _GeneralPath(Exception):
+    """This request is for the general path (a parameter to validate, an error to answer)."""
+
+
+def _enum_value(values: frozenset[str], value: str | None) -> str | None:
+    if value is not None and value not in values:
+        raise _GeneralPath
+    return value
+
+
+_DUE_STATES = frozenset(s.value for s in DueState)
+_STATUSES = frozenset(s.value for s in Status)
+_KINDS = frozenset(k.value for k in Kind)
+
+
+def _list_query(query: dict[str, str]) -> dict[str, Any]:
+    """The list's parameters as the general path reads them, when they are plainly valid."""
+    if not query.keys() <= _LIST_PARAMS:
+        raise _GeneralPath
+    limit_text = query.get("limit", "50")
+    if not (limit_text.isascii() and limit_text.isdigit() and 1 <= int(limit_text) <= 200):
+        raise _GeneralPath
+    filters: dict[str, Any] = {}
+    if (status := _enum_value(_STATUSES, query.get("status"))) is not None:
+        filters["status"] = status
+    if (kind := _enum_value(_KINDS, query.get("kind"))) is not None:
+        filters["kind"] = kind
+    if "interview_id" in query:
+        filters["interview_id"] = _uuid(query["interview_id"])
+    after = None
+    if (cursor := query.get("cursor")) is not None:
+        if len(cursor) > 500:
+            raise _GeneralPath
+        try:
+            due_at, row_id = decode_cursor(cursor, 2)
+            after = (datetime.fromisoformat(due_at), uuid.UUID(row_id))
+        except (AppError, ValueError):
+            raise _GeneralPath from None
+        if after[0].tzinfo is None:
+            raise _GeneralPath  # not a cursor this API wrote: the general path says so
+    due_state = _enum_value(_DUE_STATES, query.get("due_state"))
+    return {
+        "due_state": None if due_state is None else DueState(due_state),
+        "filters": filters,
+        "after": after,
+        "limit": int(limit_text),
+    }
+
+
+def _uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise _GeneralPath from None
+
+
+def _followups(query: dict[str, str]) -> Read:
+    params = _list_query(query)
+    limit = params.pop("limit")
+
+    async def read(driver: Driver, token_hash: str, now: datetime) -> Response | None:
+        viewer, rows = await followup_reads.page_rows(
+            driver, token_hash, **params, limit=limit + 1, now=now
+        )
+        if viewer is None:
+            return None
+        await auth_reads.record_use(driver, viewer, now)
+        return Response(followup_reads.page_json(rows, limit, now), media_type=JSON)
+
+    return read
+
+
+def _interview(interview_id: uuid.UUID) -> Read:
+    async def read(driver: Driver, token_hash: str, now: datetime) -> Response | None:
+        found = await interview_reads.interview_row(driver, token_hash, interview_id)
+        if found is None:
+            return None
+        viewer, row = found
+        await auth_reads.record_use(driver, viewer, now)
+        body, etag = interview_reads.interview_json(row, now)
+        return Response(body, media_type=JSON, headers={"ETag": etag, "Vary": VARY})
+
+    return read
+
+
+def _me(settings: Settings) -> Read:
+    async def read(driver: Driver, token_hash: str, now: datetime) -> Response | None:
+        found = await auth_reads.user_for_token(driver, token_hash)
+        if found is None:
+            return None
+        viewer, user = found
+        await auth_reads.record_use(driver, viewer, now)
+        me = profile.to_read(user, settings)  # one model: not worth a hand-made dict
+        return Response(me.model_dump_json(), media_type=JSON, headers={"ETag": profile.etag(me)})
+
+    return read
+
+
+def _declared(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    """The routes as declared, inside FastAPI's wrappers of included routers."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _declared(included.routes)
+        else:
+            yield route
+
+
+class FastReads:
+    """Answers the hot reads it can, and passes every other request on, untouched."""
+
+    def __init__(self, app: ASGIApp, *, application: FastAPI) -> None:
+        self.app = app
+        self.application = application
+        self.routes: dict[str, BaseRoute] = {}
+
+    def _route(self, operation_id: str) -> BaseRoute | None:
+        """The router's route of an operation: the metrics label requests by its path."""
+        if not self.routes:
+            self.routes = {
+                getattr(route, "operation_id", None) or "": route
+                for route in _declared(self.application.routes)
+            }
+        return self.routes.get(operation_id)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            response = await self._answer(scope)
+            if response is not None:
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    async def _answer(self, scope: Scope) -> Response | None:
+        path = scope["path"]
+        match = None
+        if path not in ("/api/v1/followups", "/api/v1/me"):
+            match = _INTERVIEW.fullmatch(path)
+            if match is None:
+                return None
+        headers = Headers(scope=scope)
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token or wants_html(headers):
+            return None
+        if self.application.dependency_overrides:
+            return None  # tests that replace a dependency see it used
+        pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        query = dict(pairs)
+        if len(query) != len(pairs) or not all(query.values()):
+            return None
+        try:
+            if match is not None:
+                operation, read = "get_interview", _interview(_uuid(match.group(1)))
+            elif path == "/api/v1/me":
+                operation, read = "get_me", _me(self.application.state.settings)
+            else:
+                operation, read = "list_followups", _followups(query)
+        except _GeneralPath:
+            return None
+        now = clock.now()
+        async with driver_connection(self.application.state.engine) as driver:
+            response = await read(driver, auth_service.hash_secret(token), now)
+        if response is not None:
+            scope["route"] = self._route(operation)
+        return response
