@@ -135,6 +135,16 @@
         .then(function () { button.textContent = "Copied"; });
       copy = null;
     }
+    // A Today card keeps its draft once, in its mailto link: Copy reads it back from there.
+    var fromMail = event.target.closest("[data-copy-mailto]");
+    var link = fromMail && fromMail.closest("li").querySelector('a[href^="mailto:"]');
+    if (link && navigator.clipboard) {
+      var query = link.getAttribute("href").split("?")[1] || "";
+      var subject = decodeURIComponent((/(?:^|&)subject=([^&]*)/.exec(query) || ["", ""])[1]);
+      var text = decodeURIComponent((/(?:^|&)body=([^&]*)/.exec(query) || ["", ""])[1]);
+      navigator.clipboard.writeText("Subject: " + subject + "\n\n" + text.replace(/\r\n/g, "\n"))
+        .then(function () { fromMail.textContent = "Copied"; });
+    }
     if (copy) {
       var source = document.getElementById(copy.getAttribute("data-copy"));
       if (source && navigator.clipboard) {
