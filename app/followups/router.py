@@ -251,12 +251,17 @@ async def update_followup(
     htmx: HtmxDep,
     if_match: IfMatch = None,
 ) -> Response:
+    before = None
+    if htmx.target == "today":  # its message offers to undo the change: what it was
+        before = service.to_read(
+            await service.get(session, user=user, followup_id=followup_id), now
+        )
     row = await service.update(
         session, user=user, followup_id=followup_id, patch=data, if_match=if_match, now=now
     )
     read = service.to_read(row, now)
     headers = {"ETag": service.etag(read)}
-    if htmx.target == "today":
+    if before is not None:
         return respond(
             request,
             htmx,
@@ -265,7 +270,7 @@ async def update_followup(
             headers=headers,
             today=await today.today(session, user=user, now=now),
             snooze_tomorrow=today.snooze_until_tomorrow(user, now),
-            done=read,
+            done=today.done(before, read, user=user, now=now),
         )
     can_send = htmx.html and await service.can_send(session, user=user)
     return respond(

@@ -3,6 +3,7 @@ words computed once so that the page only places them."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ class Card:
     id: str
     interview_id: str
     title: str  # "Thank-you note to Ann Lee"
+    what: str  # "thank-you to Ann Lee", in each action's accessible name
+    preview: str  # the draft's first lines, at most PREVIEW_CHARS
     about: str  # "Backend Engineer at Acme Corp"
     state_class: str  # "state-due", "status-sent", …
     state: str  # "due today at 15:00"
@@ -55,6 +58,8 @@ class Card:
     send: bool
     # *Mark sent* is the primary action: due or late, and no *Send* to prefer.
     mark_primary: bool
+    # Snoozing to tomorrow would move a thank-you past its window: why, in words.
+    snooze_warning: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +70,38 @@ class _Words:
     today: date
     now: datetime
     can_send: bool
+    snooze_at: datetime  # where *Snooze* moves a follow-up
 
 
 def _words(user: User, now: datetime, can_send: bool) -> _Words:
     tz = service.tz_of(user)
-    return _Words(tz, now.astimezone(tz).date(), now, can_send)
+    return _Words(tz, now.astimezone(tz).date(), now, can_send, snooze_until_tomorrow(user, now))
+
+
+# A card previews this much of its draft: a glance, not the letter (the page stays light).
+PREVIEW_LINES, PREVIEW_CHARS = 3, 200
+_SHORT_KIND_WORDS = {
+    Kind.THANK_YOU: "thank-you",
+    Kind.CHECK_IN: "check-in",
+    Kind.CUSTOM: "follow-up",
+}
+
+
+def _preview(body: str) -> str:
+    """The draft's first non-empty lines, cut at PREVIEW_CHARS."""
+    lines = []
+    for line in body[: PREVIEW_CHARS * 2].splitlines():
+        if line.strip():
+            lines.append(line.strip())
+            if len(lines) == PREVIEW_LINES:
+                break
+    text = "\n".join(lines)
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1].rstrip() + "…"
+
+
+def _past_window(kind: str, due_at: datetime, moved_to: datetime) -> bool:
+    """A thank-you moved to start after its deadline: it would go out late."""
+    return kind == Kind.THANK_YOU and moved_to > due_at
 
 
 def _title(kind: str, subject: str, name: str | None, nobody: str) -> str:
@@ -100,12 +132,19 @@ def _card(values: Mapping[str, Any], company: str, role: str, words: _Words) -> 
     email = values["recipient_email"]
     sending = status == Status.SCHEDULED and values["send_requested_at"] is not None
     send = words.can_send and bool(email) and not sending
+    kind, name = values["kind"], values["recipient_name"]
+    snooze_warning = None
+    if due_state is not DueState.OVERDUE and _past_window(kind, due_at, words.snooze_at):
+        snooze_warning = (
+            f"Snoozing to {when(words.snooze_at, words.tz, words.today)} moves this thank-you "
+            f"past its window (due by {when(due_at, words.tz, words.today)})."
+        )
     return Card(
         id=str(values["id"]),
         interview_id=str(values["interview_id"]),
-        title=_title(
-            values["kind"], values["subject"], values["recipient_name"], "(no recipient yet)"
-        ),
+        title=_title(kind, values["subject"], name, "(no recipient yet)"),
+        what=f"{_SHORT_KIND_WORDS[Kind(kind)]} to {name or 'nobody yet'}",
+        preview=_preview(values["body"]),
         about=f"{role} at {company}",
         state_class=state_class,
         state=state,
@@ -117,7 +156,9 @@ def _card(values: Mapping[str, Any], company: str, role: str, words: _Words) -> 
         recipient_email=email,
         mailto_url=drafts.mailto_url(email, values["subject"], values["body"]),
         send=send,
-        mark_primary=due_state is not DueState.UPCOMING and not words.can_send,
+        # Not while the app sends it, nor beside *Send*.
+        mark_primary=due_state is not DueState.UPCOMING and not (words.can_send and email),
+        snooze_warning=snooze_warning,
     )
 
 
@@ -328,6 +369,49 @@ async def card(
     words = _words(user, now, can_send)
     values = service.read_values(row)
     return service.read_of(values, now), _card(values, company, role, words)
+
+
+_NOUNS = {Kind.THANK_YOU: "thank-you note", Kind.CHECK_IN: "check-in", Kind.CUSTOM: "follow-up"}
+_DONE = {Status.SENT: "Marked sent", Status.SKIPPED: "Skipped", Status.SCHEDULED: "Moved"}
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """What the message after an action on a Today card says, and how to take it back."""
+
+    id: str
+    message: str  # "Marked sent: thank-you note to Ann Lee."
+    # The PATCH body that puts the card back as it was (the API's own fields), if any.
+    undo: str | None
+    warning: str | None  # a snooze that moved a thank-you past its window
+
+
+def done(before: FollowupRead, after: FollowupRead, *, user: User, now: datetime) -> Done:
+    """The message for an action that turned `before` into `after`. Marking sent or skipping
+    is undone by going back to `scheduled`; a snooze by the times it had."""
+    tz = service.tz_of(user)
+    today = now.astimezone(tz).date()
+    what = f"{_NOUNS[after.kind]} to {after.recipient_name or 'nobody yet'}"
+    undo: dict[str, str] | None = None
+    warning = None
+    if before.status != Status.SCHEDULED and after.status == Status.SCHEDULED:
+        message = f"Back on Today: {what}."
+    else:
+        message = f"{_DONE.get(after.status, 'Updated')}: {what}"
+        if after.status == Status.SCHEDULED:
+            message += f", until {when(after.not_before, tz, today)}"
+        message += "."
+    if before.status == Status.SCHEDULED and after.status in (Status.SENT, Status.SKIPPED):
+        undo = {"status": Status.SCHEDULED.value}
+    moved = (before.not_before, before.due_at) != (after.not_before, after.due_at)
+    if before.status == after.status == Status.SCHEDULED and moved:
+        undo = {"not_before": before.not_before.isoformat(), "due_at": before.due_at.isoformat()}
+        if before.due_at >= now and _past_window(after.kind, before.due_at, after.not_before):
+            warning = (
+                f"This thank-you was due by {when(before.due_at, tz, today)}: it now goes "
+                "out after its window."
+            )
+    return Done(str(after.id), message, json.dumps(undo) if undo else None, warning)
 
 
 def snooze_until_tomorrow(user: User, now: datetime) -> datetime:
