@@ -205,9 +205,6 @@ class Today:
     came_back: list[CameBack] = field(default_factory=list)
     sent_lately: list[Sent] = field(default_factory=list)
 
-    def section(self, state: str) -> Section:
-        return next(s for s in self.sections if s.key == state)
-
     def total(self, state: str) -> int:
         due_state = DueState(state)
         return sum(n for (s, _kind), n in self.counts.items() if s is due_state)
