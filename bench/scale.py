@@ -21,7 +21,7 @@ import psycopg
 from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 
 from app import clock, queue
-from app.followups import reads, repository
+from app.followups import reads, repository, today
 from app.followups.schedule import DueState
 from app.reminders.models import Outbox
 
@@ -49,11 +49,16 @@ def statements(
         found[f"E1 {state.value}"] = _asyncpg_sql(
             reads._statement(state, (), False), token_hash, now, 51
         )
+    # Today's one statement: its sections, counts, what was sent and came back lately.
     found["E2 today"] = _compiled(
-        repository._today_statement(), {"user_id": user_id, "now": now, "limit": 51}
-    )
-    found["E2 counts"] = _compiled(
-        repository._today_counts_statement(), {"user_id": user_id, "now": now}
+        repository.today_statement(),
+        {
+            "user_id": user_id,
+            "now": now,
+            "limit": 51,
+            "since": now - today.CAME_BACK_WINDOW,
+            "recent_limit": today.CAME_BACK_SHOWN,
+        },
     )
     found["E5 claim"] = _compiled(queue.claim_statement(Outbox, limit=100), {"now": now})
     return found

@@ -16,8 +16,10 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    cast,
     func,
     literal,
+    null,
     or_,
     select,
     union_all,
@@ -155,15 +157,36 @@ async def scheduled_with_interviews(
     return [(row[0], row[1], row[2], row[3]) for row in rows]
 
 
+def _today_shape(part: ColumnElement[str], *, read: bool, **given: Any) -> list[Any]:
+    """A branch of Today's statement in its one column shape: `part` (what the row is), then
+    READ_COLUMNS (the follow-up's own if `read`), company, role and a number `n`. What the
+    branch lacks is a typed NULL (an untyped one in a subquery is text to Postgres, which no
+    UNION matches with a uuid)."""
+    from app.interviews.models import Interview
+
+    columns: list[Any] = [part.label("part")]
+    for column in READ_COLUMNS:
+        value = given.pop(column.key, column if read else cast(null(), column.type))
+        columns.append(value.label(column.key))
+    for column in (Interview.company, Interview.role):
+        columns.append(given.pop(column.key, cast(null(), column.type)).label(column.key))
+    columns.append(given.pop("n", cast(null(), Integer)).label("n"))
+    assert not given, f"not a column of Today's statement: {sorted(given)}"
+    return columns
+
+
 def _today_section(state: DueState, *, after: bool) -> Select[*tuple[Any, ...]]:
-    """One Today section (READ_COLUMNS, company, role) by (due_at, id), through the
+    """One Today section (part, READ_COLUMNS, company, role) by (due_at, id), through the
     (user_id, status, due_at, id) index, LIMIT :limit, after a keyset cursor if `after`."""
     from app.interviews.models import Interview
 
     query = (
         select(
-            literal(state.value).label("section"), *READ_COLUMNS, Interview.company, Interview.role
+            *_today_shape(
+                literal(state.value), read=True, company=Interview.company, role=Interview.role
+            )
         )
+        .select_from(Followup)
         .join(Interview, Interview.id == Followup.interview_id)
         .where(Followup.user_id == bindparam("user_id"), _due_state_clause(state))
     )
@@ -181,26 +204,8 @@ def _today_section(state: DueState, *, after: bool) -> Select[*tuple[Any, ...]]:
 
 
 @functools.cache
-def _today_statement() -> CompoundSelect[*tuple[Any, ...]]:
-    """Overdue, due and upcoming, each at most :limit rows, in one round trip."""
-    return union_all(*(select(_today_section(state, after=False).subquery()) for state in DueState))
-
-
-@functools.cache
 def _today_more_statement(state: DueState, after: bool) -> Select[*tuple[Any, ...]]:
     return _today_section(state, after=after)
-
-
-async def scheduled_for_today(
-    session: AsyncSession, user_id: uuid.UUID, *, limit: int, now: datetime
-) -> list[RowMapping]:
-    """Today's rows: per section (overdue, due, upcoming) at most `limit` scheduled
-    follow-ups by due time (READ_COLUMNS) with their interview's company and role and a
-    `section` column, as mappings."""
-    rows = await session.execute(
-        _today_statement(), {"user_id": user_id, "limit": limit, "now": now}
-    )
-    return list(rows.mappings())
 
 
 async def today_section_after(
@@ -220,31 +225,142 @@ async def today_section_after(
     return list((await session.execute(statement, params)).mappings())
 
 
-@functools.cache
-def _today_counts_statement() -> Select[*tuple[Any, ...]]:
+# The `part` of Today's rows that are not a section's follow-ups.
+SENT_LATELY, CAME_BACK, MAILBOX, COUNT = "sent_lately", "came_back", "mailbox", "count:"
+
+
+def _today_counts() -> Select[*tuple[Any, ...]]:
+    """Scheduled follow-ups per (due state, kind): `part` is "count:<state>", `n` the count."""
     now: BindParameter[datetime] = bindparam("now")
     # The same precedence as schedule.due_state: upcoming, then due, then overdue.
     state = case(
-        (Followup.not_before > now, DueState.UPCOMING.value),
-        (Followup.due_at >= now, DueState.DUE.value),
-        else_=DueState.OVERDUE.value,
-    ).label("state")
+        (Followup.not_before > now, COUNT + DueState.UPCOMING.value),
+        (Followup.due_at >= now, COUNT + DueState.DUE.value),
+        else_=COUNT + DueState.OVERDUE.value,
+    )
     return (
-        select(state, Followup.kind, func.count().label("count"))
+        select(*_today_shape(state, read=False, kind=Followup.kind, n=func.count()))
         .where(
             Followup.user_id == bindparam("user_id"),
             Followup.status == Status.SCHEDULED.value,
         )
-        .group_by("state", Followup.kind)  # by label: one expression, one parameter
+        .group_by("part", Followup.kind)  # by label: one expression, one set of parameters
     )
 
 
-async def today_counts(
-    session: AsyncSession, user_id: uuid.UUID, *, now: datetime
-) -> dict[tuple[DueState, str], int]:
-    """How many scheduled follow-ups per (due state, kind), in one grouped COUNT."""
-    rows = await session.execute(_today_counts_statement(), {"user_id": user_id, "now": now})
-    return {(DueState(state), kind): count for state, kind, count in rows}
+def _sent_lately() -> Select[*tuple[Any, ...]]:
+    """What the mailbox saw sent, or the app sent, since :since, newest first."""
+    from app.interviews.models import Interview
+
+    return (
+        select(
+            *_today_shape(
+                literal(SENT_LATELY), read=True, company=Interview.company, role=Interview.role
+            )
+        )
+        .select_from(Followup)
+        .join(Interview, Interview.id == Followup.interview_id)
+        .where(
+            Followup.user_id == bindparam("user_id"),
+            Followup.sent_at >= bindparam("since"),
+            Followup.status == Status.SENT.value,
+            # Not IN (…): an expanding parameter renders the SQL again on every request.
+            or_(Followup.sent_via == "mailbox", Followup.sent_via == "app"),
+        )
+        .order_by(Followup.sent_at.desc(), Followup.id)
+        .limit(bindparam("recent_limit", type_=Integer))
+    )
+
+
+def _came_back() -> Select[*tuple[Any, ...]]:
+    """Interviews whose latest reply came since :since, newest first: `interview_id`, company,
+    role, the reply's time as `sent_at` and subject as `subject`, the person's name (null when
+    they left) as `recipient_name`, and in `n` how many check-ins the reply cancelled."""
+    from app.interviews.models import Interview, Person
+
+    user_id: BindParameter[uuid.UUID] = bindparam("user_id")
+    cancelled = (
+        select(func.count())
+        .where(
+            Followup.user_id == user_id,
+            Followup.interview_id == Interview.id,
+            Followup.status == Status.CANCELLED.value,
+            Followup.cancel_reason == "replied",
+        )
+        .scalar_subquery()
+    )
+    return (
+        select(
+            *_today_shape(
+                literal(CAME_BACK),
+                read=False,
+                interview_id=Interview.id,
+                recipient_name=Person.name,
+                sent_at=Interview.last_reply_at,
+                subject=Interview.last_reply_subject,
+                company=Interview.company,
+                role=Interview.role,
+                n=cancelled,
+            )
+        )
+        .select_from(Interview)
+        .outerjoin(
+            Person,
+            and_(Person.user_id == user_id, Person.id == Interview.last_reply_person_id),
+        )
+        .where(Interview.user_id == user_id, Interview.last_reply_at >= bindparam("since"))
+        .order_by(Interview.last_reply_at.desc(), Interview.id)
+        .limit(bindparam("recent_limit", type_=Integer))
+    )
+
+
+def _mailbox_sends() -> Select[*tuple[Any, ...]]:
+    """The user's mailbox, if any: its `status`, and in `n` 1 when it is set to send."""
+    from app.mailbox.models import Mailbox
+
+    return select(
+        *_today_shape(
+            literal(MAILBOX), read=False, status=Mailbox.status, n=case((Mailbox.send, 1), else_=0)
+        )
+    ).where(Mailbox.user_id == bindparam("user_id"))
+
+
+@functools.cache
+def today_statement() -> CompoundSelect[*tuple[Any, ...]]:
+    """All Today reads in one round trip: overdue, due and upcoming (each at most :limit),
+    the counts, what was sent and what came back lately (at most :recent_limit each), and
+    whether the mailbox sends. A section's rows come in (due_at, id) order."""
+    branches = [_today_section(state, after=False) for state in DueState]
+    branches += [_sent_lately(), _came_back()]
+    return union_all(
+        # LIMIT and ORDER BY inside a UNION branch need a subquery (SQLite).
+        *(select(branch.subquery()) for branch in branches),
+        _today_counts(),
+        _mailbox_sends(),
+    )
+
+
+async def today_rows(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    limit: int,
+    now: datetime,
+    since: datetime,
+    recent_limit: int,
+) -> list[RowMapping]:
+    """Today's statement's rows, as mappings (see today_statement)."""
+    params = {
+        "user_id": user_id,
+        "limit": limit,
+        "now": now,
+        "since": since,
+        "recent_limit": recent_limit,
+    }
+    # On the session's connection, not through Session.execute: the ORM's compile step per
+    # request costs a fifth of this query's CPU and there are no objects to load.
+    connection = await session.connection()
+    return list((await connection.execute(today_statement(), params)).mappings())
 
 
 async def thread_parent(session: AsyncSession, row: Followup) -> Followup | None:
@@ -281,64 +397,3 @@ async def interview_names(
         )
     ).first()
     return (row[0], row[1]) if row is not None else None
-
-
-async def replies_since(
-    session: AsyncSession, user_id: uuid.UUID, *, since: datetime, limit: int
-) -> list[RowMapping]:
-    """Interviews whose latest reply came after `since`, newest first: id, company, role,
-    last_reply_at, last_reply_subject, the person's name (null when they left) and how many
-    check-ins the reply cancelled."""
-    from app.interviews.models import Interview, Person
-
-    cancelled = (
-        select(func.count())
-        .where(
-            Followup.user_id == user_id,
-            Followup.interview_id == Interview.id,
-            Followup.status == Status.CANCELLED.value,
-            Followup.cancel_reason == "replied",
-        )
-        .scalar_subquery()
-    )
-    rows = await session.execute(
-        select(
-            Interview.id,
-            Interview.company,
-            Interview.role,
-            Interview.last_reply_at,
-            Interview.last_reply_subject,
-            Person.name.label("person_name"),
-            cancelled.label("cancelled"),
-        )
-        .outerjoin(
-            Person,
-            and_(Person.user_id == user_id, Person.id == Interview.last_reply_person_id),
-        )
-        .where(Interview.user_id == user_id, Interview.last_reply_at >= since)
-        .order_by(Interview.last_reply_at.desc(), Interview.id)
-        .limit(limit)
-    )
-    return list(rows.mappings())
-
-
-async def sent_through_mailbox_since(
-    session: AsyncSession, user_id: uuid.UUID, *, since: datetime, limit: int
-) -> list[RowMapping]:
-    """Follow-ups the mailbox saw sent, or the app sent, after `since`, newest first
-    (READ_COLUMNS with company and role)."""
-    from app.interviews.models import Interview
-
-    rows = await session.execute(
-        select(*READ_COLUMNS, Interview.company, Interview.role)
-        .join(Interview, Interview.id == Followup.interview_id)
-        .where(
-            Followup.user_id == user_id,
-            Followup.sent_at >= since,
-            Followup.status == Status.SENT.value,
-            Followup.sent_via.in_(("mailbox", "app")),
-        )
-        .order_by(Followup.sent_at.desc(), Followup.id)
-        .limit(limit)
-    )
-    return list(rows.mappings())

@@ -19,7 +19,7 @@ from app.deps import (
     SessionDep,
 )
 from app.errors import problems
-from app.followups import service
+from app.followups import service, today
 from app.followups.schedule import DueState, Kind, Status
 from app.followups.schemas import FollowupCreate, FollowupRead, FollowupUpdate
 from app.idempotency import IdempotencyDep
@@ -74,7 +74,7 @@ async def list_followups(
         and (status, kind, interview_id, due_before) == (None,) * 4
     ):
         # Today's "Show more": the next items of one section, as Today renders them.
-        more = await service.today_more(
+        more = await today.more(
             session, user=user, state=due_state, cursor=cursor, limit=limit, now=now
         )
         return render(
@@ -82,7 +82,7 @@ async def list_followups(
             "followups/_today_more.html",
             headers={"Vary": VARY},
             more=more,
-            snooze_tomorrow=service.snooze_until_tomorrow(user, now),
+            snooze_tomorrow=today.snooze_until_tomorrow(user, now),
         )
     filters = service.FollowupFilters(
         due_state=due_state,
@@ -188,17 +188,18 @@ async def _fragment(
             status=status,
             **interview_pages.detail(interview, can_send=can_send),
         )
-    item = await service.card(session, user=user, followup_id=followup_id, now=now)
+    read, card = await today.card(
+        session, user=user, followup_id=followup_id, now=now, can_send=can_send
+    )
     return respond(
         request,
         htmx,
-        item.followup,
-        "followups/_today_item.html",
+        read,
+        "followups/_today_cards.html",
         status=status,
-        headers={"ETag": service.etag(item.followup)},
-        item=item,
-        can_send=can_send,
-        snooze_tomorrow=service.snooze_until_tomorrow(user, now),
+        headers={"ETag": service.etag(read)},
+        cards=[card],
+        snooze_tomorrow=today.snooze_until_tomorrow(user, now),
     )
 
 
@@ -257,21 +258,26 @@ async def update_followup(
     htmx: HtmxDep,
     if_match: IfMatch = None,
 ) -> Response:
+    before = None
+    if htmx.target == "today":  # its message offers to undo the change: what it was
+        before = service.to_read(
+            await service.get(session, user=user, followup_id=followup_id), now
+        )
     row = await service.update(
         session, user=user, followup_id=followup_id, patch=data, if_match=if_match, now=now
     )
     read = service.to_read(row, now)
     headers = {"ETag": service.etag(read)}
-    if htmx.target == "today":
+    if before is not None:
         return respond(
             request,
             htmx,
             read,
             "followups/_today.html",
             headers=headers,
-            today=await service.today(session, user=user, now=now),
-            snooze_tomorrow=service.snooze_until_tomorrow(user, now),
-            done=read,
+            today=await today.today(session, user=user, now=now),
+            snooze_tomorrow=today.snooze_until_tomorrow(user, now),
+            done=today.done(before, read, user=user, now=now),
         )
     can_send = htmx.html and await service.can_send(session, user=user)
     return respond(

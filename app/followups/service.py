@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -250,8 +250,13 @@ def read_of(values: Mapping[Any, Any], now: datetime) -> FollowupRead:
 _READ_FIELDS = tuple(column.key for column in repository.READ_COLUMNS)
 
 
+def read_values(row: Followup) -> dict[str, Any]:
+    """A stored follow-up as repository.READ_COLUMNS (what read_of takes)."""
+    return {name: getattr(row, name) for name in _READ_FIELDS}
+
+
 def to_read(row: Followup, now: datetime) -> FollowupRead:
-    return read_of({name: getattr(row, name) for name in _READ_FIELDS}, now)
+    return read_of(read_values(row), now)
 
 
 def sort_key(row: Followup) -> tuple[datetime, str]:
@@ -520,200 +525,12 @@ def parse_interview_filter(value: str | None) -> uuid.UUID | None:
         raise Invalid(["query", "interview_id"], "not an interview id") from None
 
 
-@dataclass(frozen=True)
-class TodayItem:
-    followup: FollowupRead
-    interview_id: uuid.UUID
-    company: str
-    role: str
-
-
-@dataclass(frozen=True)
-class CameBack:
-    """A reply the mailbox saw lately, on one interview."""
-
-    interview_id: uuid.UUID
-    company: str
-    role: str
-    person_name: str | None
-    received_at: datetime
-    subject: str | None
-    cancelled_check_ins: int
-
-
-# Today shows what the mailbox saw in this window, at most CAME_BACK_SHOWN of each.
-CAME_BACK_WINDOW = timedelta(days=7)
-CAME_BACK_SHOWN = 10
-
-
-@dataclass(frozen=True)
-class Today:
-    overdue: list[TodayItem]
-    due: list[TodayItem]
-    upcoming: list[TodayItem]
-    # Scheduled follow-ups per (due state, kind), counted in SQL: the sections show at
-    # most TODAY_SHOWN each, the counts cover them all.
-    counts: dict[tuple[schedule.DueState, str], int] = field(default_factory=dict)
-    # Per section, the cursor of its next page when it has more than it shows.
-    more: dict[str, str] = field(default_factory=dict)
-    # The user's mailbox can send: the cards offer *Send*.
-    can_send: bool = False
-    # What the mailbox saw lately: replies (which cancel check-ins) and what went out
-    # through it, so the user sees why something left the list.
-    came_back: list[CameBack] = field(default_factory=list)
-    sent_lately: list[TodayItem] = field(default_factory=list)
-
-    def total(self, state: str) -> int:
-        due_state = schedule.DueState(state)
-        return sum(n for (s, _kind), n in self.counts.items() if s is due_state)
-
-    @property
-    def summary(self) -> str:
-        """One line: "2 thank-you notes due, 1 overdue"."""
-        overdue = self.total("overdue")
-        due = self.total("due")
-        if not (overdue or due):
-            upcoming = self.total("upcoming")
-            if upcoming:
-                return f"Nothing due right now; {_count(upcoming, 'follow-up')} coming up."
-            return "Nothing to send."
-        parts = []
-        for kind, noun in (
-            (Kind.THANK_YOU, "thank-you note"),
-            (Kind.CHECK_IN, "check-in"),
-            (Kind.CUSTOM, "follow-up"),
-        ):
-            count = self.counts.get((schedule.DueState.DUE, kind.value), 0)
-            if count:
-                parts.append(_count(count, noun))
-        line = " and ".join(parts) + " due" if parts else ""
-        if overdue:
-            line = f"{line}, {overdue} overdue" if line else f"{overdue} overdue"
-        return line[0].upper() + line[1:]
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-# Each Today section shows at most this many follow-ups; "Show more" pages through the rest.
-TODAY_SHOWN = 50
-
-
-def _today_item(row: Mapping[Any, Any], now: datetime) -> TodayItem:
-    read = read_of(row, now)
-    return TodayItem(read, read.interview_id, row["company"], row["role"])
-
-
-def _next_cursor(rows: list[Any], limit: int) -> str | None:
-    if len(rows) <= limit:
-        return None
-    last = rows[limit - 1]
-    return encode_cursor(last["due_at"].isoformat(), str(last["id"]))
-
-
-async def today(session: AsyncSession, *, user: User, now: datetime) -> Today:
-    """What to send: overdue first, then due, then what comes next; each section at most
-    TODAY_SHOWN (fetched as TODAY_SHOWN + 1 to know whether there is more)."""
-    rows = await repository.scheduled_for_today(session, user.id, limit=TODAY_SHOWN + 1, now=now)
-    by_section: dict[str, list[Any]] = {state.value: [] for state in schedule.DueState}
-    for row in rows:
-        by_section[row["section"]].append(row)
-    groups: dict[str, list[TodayItem]] = {}
-    more: dict[str, str] = {}
-    for section, section_rows in by_section.items():
-        cursor = _next_cursor(section_rows, TODAY_SHOWN)
-        if cursor is not None:
-            more[section] = cursor
-        items = [_today_item(row, now) for row in section_rows[:TODAY_SHOWN]]
-        # A row the SQL put in this section but the rules put elsewhere (an edge of
-        # snoozing) is left out rather than shown under the wrong heading.
-        groups[section] = [i for i in items if i.followup.due_state == section]
-    since = now - CAME_BACK_WINDOW
-    replies = await repository.replies_since(session, user.id, since=since, limit=CAME_BACK_SHOWN)
-    sent = await repository.sent_through_mailbox_since(
-        session, user.id, since=since, limit=CAME_BACK_SHOWN
-    )
-    return Today(
-        overdue=groups["overdue"],
-        due=groups["due"],
-        upcoming=groups["upcoming"],
-        counts=await repository.today_counts(session, user.id, now=now),
-        more=more,
-        can_send=await can_send(session, user=user),
-        came_back=[
-            CameBack(
-                interview_id=r["id"],
-                company=r["company"],
-                role=r["role"],
-                person_name=r["person_name"],
-                received_at=r["last_reply_at"],
-                subject=r["last_reply_subject"],
-                cancelled_check_ins=int(r["cancelled"] or 0),
-            )
-            for r in replies
-        ],
-        sent_lately=[_today_item(r, now) for r in sent],
-    )
+def mailbox_sends(send: bool, status: str) -> bool:
+    """Whether a mailbox can send (the *Send* button shows): set to send, and not in error."""
+    return send and status != "error"
 
 
 async def can_send(session: AsyncSession, *, user: User) -> bool:
-    """Whether the user's mailbox can send (the *Send* button shows): set to send, and not
-    in error."""
+    """Whether the user's mailbox can send (see mailbox_sends)."""
     mailbox = await mailboxes.get(session, user.id)
-    return mailbox is not None and mailbox.send and mailbox.status != "error"
-
-
-async def card(
-    session: AsyncSession, *, user: User, followup_id: uuid.UUID, now: datetime
-) -> TodayItem:
-    """One follow-up as a Today card shows it (with its interview's company and role)."""
-    row = await get(session, user=user, followup_id=followup_id)
-    names = await repository.interview_names(session, user.id, row.interview_id)
-    company, role = names if names is not None else ("", "")
-    return TodayItem(to_read(row, now), row.interview_id, company, role)
-
-
-@dataclass(frozen=True)
-class TodayMore:
-    """The next page of one Today section ("Show more")."""
-
-    state: schedule.DueState
-    items: list[TodayItem]
-    next_cursor: str | None
-    can_send: bool = False
-
-
-async def today_more(
-    session: AsyncSession,
-    *,
-    user: User,
-    state: schedule.DueState,
-    cursor: str | None,
-    limit: int,
-    now: datetime,
-) -> TodayMore:
-    after: tuple[datetime, uuid.UUID] | None = None
-    if cursor is not None:
-        due_at, row_id = decode_cursor(cursor, 2)
-        try:
-            after = (datetime.fromisoformat(due_at), uuid.UUID(row_id))
-        except ValueError:
-            raise Invalid(["query", "cursor"], "not a cursor this API returned") from None
-    rows = await repository.today_section_after(
-        session, user.id, state, after=after, limit=limit + 1, now=now
-    )
-    items = [_today_item(row, now) for row in rows[:limit]]
-    return TodayMore(
-        state,
-        [i for i in items if i.followup.due_state == state],
-        _next_cursor(rows, limit),
-        can_send=await can_send(session, user=user),
-    )
-
-
-def snooze_until_tomorrow(user: User, now: datetime) -> datetime:
-    """Where "Snooze" moves a follow-up: tomorrow at the user's send hour."""
-    tz = tz_of(user)
-    day = now.astimezone(tz).date() + timedelta(days=1)
-    return schedule.local_send_time(day, user.send_hour, tz)
+    return mailbox is not None and mailbox_sends(mailbox.send, mailbox.status)

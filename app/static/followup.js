@@ -149,6 +149,20 @@
         .then(function () { button.textContent = "Copied"; });
       copy = null;
     }
+    // A Today card keeps its draft once, in its mailto link: Copy reads it back from there.
+    var fromMail = event.target.closest("[data-copy-mailto]");
+    var link = fromMail && fromMail.closest("li").querySelector('a[href^="mailto:"]');
+    if (link && navigator.clipboard) {
+      var query = link.getAttribute("href").split("?")[1] || "";
+      var subject = decodeURIComponent((/(?:^|&)subject=([^&]*)/.exec(query) || ["", ""])[1]);
+      var text = decodeURIComponent((/(?:^|&)body=([^&]*)/.exec(query) || ["", ""])[1]);
+      navigator.clipboard.writeText("Subject: " + subject + "\n\n" + text.replace(/\r\n/g, "\n"))
+        .then(function () {
+          fromMail.textContent = "Copied";
+          var named = fromMail.getAttribute("aria-label");
+          if (named) { fromMail.setAttribute("aria-label", named.replace(/^Copy\b/, "Copied")); }
+        });
+    }
     if (copy) {
       var source = document.getElementById(copy.getAttribute("data-copy"));
       if (source && navigator.clipboard) {
@@ -183,6 +197,23 @@
       }
     }
   });
+
+  // A Today card's "Snooze to a chosen day" gets its form when first opened, from the one
+  // <template id="snooze-form"> on the page ("toggle" does not bubble: listen in capture).
+  document.addEventListener("toggle", function (event) {
+    var details = event.target;
+    var id = details.getAttribute && details.getAttribute("data-followup");
+    var template = document.getElementById("snooze-form");
+    if (!id || !details.open || details.querySelector("form") || !template) { return; }
+    var form = template.content.firstElementChild.cloneNode(true);
+    form.setAttribute("hx-patch", "/api/v1/followups/" + id);
+    form.querySelector("label").setAttribute("for", "snooze-" + id);
+    form.querySelector("input").id = "snooze-" + id;
+    form.querySelector("button").setAttribute(
+      "aria-label", "Snooze " + details.getAttribute("data-what") + " until the chosen day");
+    details.appendChild(form);
+    htmx.process(form);
+  }, true);
 
   // Each attempt starts clean: messages left from the last one would point at fixed fields.
   document.addEventListener("htmx:beforeRequest", function (event) {

@@ -11,6 +11,7 @@ from app.auth import repository as accounts
 from app.config import Registration
 from app.deps import CurrentUser, FollowupId, Now, OptionalUser, SessionDep, SettingsDep
 from app.followups import service as followups
+from app.followups import today as today_service
 from app.web.htmx import VARY, HtmxDep
 from app.web.templating import render
 
@@ -22,13 +23,13 @@ async def today_page(
     request: Request, session: SessionDep, user: CurrentUser, now: Now, htmx: HtmxDep
 ) -> Response:
     """Today; to htmx (not restoring history) only its content, the #today section."""
-    today = await followups.today(session, user=user, now=now)
+    today = await today_service.today(session, user=user, now=now)
     return render(
         request,
         "followups/_today.html" if htmx.fragment else "followups/today_page.html",
         headers={"Vary": VARY},
         today=today,
-        snooze_tomorrow=followups.snooze_until_tomorrow(user, now),
+        snooze_tomorrow=today_service.snooze_until_tomorrow(user, now),
     )
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,6 +10,8 @@ from fastapi.templating import Jinja2Templates
 
 from app import clock
 from app.config import project_path
+from app.time_words import sent_words, span
+from app.time_words import when as _when_from
 from app.web import csrf
 
 templates = Jinja2Templates(directory=project_path("templates"))
@@ -27,54 +27,6 @@ env.auto_reload = False
 def _zone(request: Request) -> ZoneInfo:
     user = getattr(request.state, "user", None)
     return ZoneInfo(user.timezone if user is not None else "UTC")
-
-
-def _clock(moment: datetime) -> str:
-    return f"{moment.hour}:{moment.minute:02d}"
-
-
-def local_day_words(day: date, today: date) -> str:
-    delta = (day - today).days
-    if delta == 0:
-        return "today"
-    if delta == 1:
-        return "tomorrow"
-    if delta == -1:
-        return "yesterday"
-    if 1 < delta < 7:
-        return day.strftime("%A")
-    if day.year == today.year:
-        return f"{day.strftime('%a')} {day.day} {day.strftime('%b')}"
-    return f"{day.day} {day.strftime('%b %Y')}"
-
-
-def when(moment: datetime, tz: ZoneInfo, now: datetime) -> str:
-    """An instant in words people use: "tomorrow at 9:00", "Friday at 14:30"."""
-    return _when_from(moment, tz, now.astimezone(tz).date())
-
-
-def _when_from(moment: datetime, tz: ZoneInfo, today: date) -> str:
-    local = moment.astimezone(tz)
-    return f"{local_day_words(local.date(), today)} at {_clock(local)}"
-
-
-def span(delta: timedelta) -> str:
-    """A length of time in words: "3 hours", "2 days"."""
-    seconds = abs(delta.total_seconds())
-    if seconds < 3600:
-        minutes = max(1, round(seconds / 60))
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    if seconds < 48 * 3600:
-        hours = round(seconds / 3600)
-        return f"{hours} hour{'s' if hours != 1 else ''}"
-    days = round(seconds / 86400)
-    return f"{days} day{'s' if days != 1 else ''}"
-
-
-def sent_words(followup: Any, when: Callable[[datetime], str]) -> str:
-    """How a sent follow-up went out, in words: "Sent from your mailbox today at 14:02"."""
-    how = {"mailbox": "Sent from your mailbox", "app": "Sent by Followup"}
-    return f"{how.get(followup.sent_via, 'Sent')} {when(followup.sent_at)}"
 
 
 def _masked_csrf_token(request: Request) -> str | None:
@@ -102,7 +54,7 @@ def render(
         "when": lambda moment: _when_from(moment, tz, today),
         "local": lambda moment: moment.astimezone(tz),
         "span": span,
-        "sent_words": lambda f: sent_words(f, lambda moment: _when_from(moment, tz, today)),
+        "sent_words": lambda f: sent_words(f.sent_via, f.sent_at, tz, today),
     }
     return templates.TemplateResponse(
         request, template, {**base, **context}, status_code=status, headers=headers

@@ -57,7 +57,7 @@ def test_the_whole_journey(page: Page) -> None:
     # Carl's, marked sent from Today, leaves without a reload.
     page.evaluate("window.__noReload = true")
     carl = page.locator("#due-list li.followup").filter(has_text="Carl Diaz")
-    carl.get_by_role("button", name="Mark sent", exact=True).click()
+    carl.get_by_role("button", name="Mark thank-you to Carl Diaz sent", exact=True).click()
     expect(page.locator("#flash")).to_contain_text("Marked sent: thank-you note to Carl Diaz")
     expect(page.locator("#due-list")).to_have_count(0)
     expect(page.locator("#summary")).to_contain_text("Nothing due right now")

@@ -27,6 +27,10 @@ def record_interview(page: Page, hours_ago: float = 3, **overrides: Any) -> dict
     return api(page, "POST", "/api/v1/interviews", body)  # type: ignore[no-any-return]
 
 
+MARK_ANN = "Mark thank-you to Ann Lee sent"
+SNOOZE_CARL = re.compile(r"^Snooze thank-you to Carl Diaz until tomorrow at \d+:\d\d$")
+
+
 def item(page: Page, name: str) -> Locator:
     return page.locator("li.followup").filter(has_text=name)
 
@@ -40,11 +44,18 @@ def test_today_lists_what_is_due_with_its_actions(page: Page, signed_up: User) -
     expect(page.locator("#upcoming-list li.followup")).to_have_count(1)  # the check-in
     ann = item(page, "Thank-you note to Ann Lee")
     expect(ann).to_contain_text("Backend Engineer at Acme Corp")
-    for word in ("Copy", "Mark sent", "Skip", "Snooze"):
-        expect(ann.get_by_role("button", name=word, exact=True)).to_be_visible()
+    for name in ("Copy", "Mark", "Skip"):
+        expect(
+            ann.get_by_role("button", name=re.compile(f"^{name} thank-you to Ann Lee"))
+        ).to_be_visible()
+    expect(
+        ann.get_by_role("button", name=re.compile("^Snooze thank-you to Ann Lee until tomorrow"))
+    ).to_be_visible()
     ann.get_by_text("Snooze to a chosen day").click()
-    expect(ann.get_by_role("button", name="Snooze until", exact=True)).to_be_visible()
-    mail = ann.get_by_role("link", name="Open in mail")
+    expect(
+        ann.get_by_role("button", name="Snooze thank-you to Ann Lee until the chosen day")
+    ).to_be_visible()
+    mail = ann.get_by_role("link", name="Open thank-you to Ann Lee in mail")
     expect(mail).to_have_attribute("href", re.compile(r"^mailto:ann@example\.com\?subject="))
     expect(ann.get_by_role("link", name="Edit draft")).to_have_attribute(
         "href", re.compile(r"^/followups/")
@@ -55,7 +66,7 @@ def test_mark_sent_on_today_updates_the_list_in_place(page: Page, signed_up: Use
     record_interview(page)
     page.goto("/")
     page.evaluate("window.__stayed = true")
-    item(page, "Ann Lee").get_by_role("button", name="Mark sent").click()
+    item(page, "Ann Lee").get_by_role("button", name=MARK_ANN).click()
     expect(page.locator("#flash")).to_contain_text("Marked sent: thank-you note to Ann Lee")
     expect(item(page, "Ann Lee")).to_have_count(0)
     expect(page.locator("#due-list li.followup")).to_have_count(1)
@@ -72,11 +83,11 @@ def test_skip_and_snooze_on_today(page: Page, signed_up: User) -> None:
     page.goto("/")
     page.evaluate("window.__stayed = true")
 
-    item(page, "Ann Lee").get_by_role("button", name="Skip", exact=True).click()
+    item(page, "Ann Lee").get_by_role("button", name="Skip thank-you to Ann Lee").click()
     expect(page.locator("#flash")).to_contain_text("Skipped: thank-you note to Ann Lee")
     expect(item(page, "Ann Lee")).to_have_count(0)
 
-    item(page, "Carl Diaz").get_by_role("button", name="Snooze", exact=True).click()
+    item(page, "Carl Diaz").get_by_role("button", name=SNOOZE_CARL).click()
     expect(page.locator("#flash")).to_contain_text("thank-you note to Carl Diaz, until tomorrow")
     expect(page.locator("#due-list")).to_have_count(0)
     expect(page.locator("#upcoming-list").filter(has_text="Carl Diaz")).to_have_count(1)
@@ -86,7 +97,7 @@ def test_skip_and_snooze_on_today(page: Page, signed_up: User) -> None:
     carl = item(page, "Carl Diaz")
     carl.get_by_text("Snooze to a chosen day").click()
     carl.get_by_label("Snooze until").fill(day.strftime("%Y-%m-%dT%H:%M"))
-    carl.get_by_role("button", name="Snooze until").click()
+    carl.get_by_role("button", name="Snooze thank-you to Carl Diaz until the chosen day").click()
     expect(page.locator("#flash")).to_contain_text("at 10:30")
     assert page.evaluate("window.__stayed") is True, "the page was reloaded"
 
@@ -96,8 +107,8 @@ def test_copy_puts_subject_and_body_on_the_clipboard(page: Page, signed_up: User
     record_interview(page)
     page.goto("/")
     ann = item(page, "Ann Lee")
-    ann.get_by_role("button", name="Copy", exact=True).click()
-    expect(ann.get_by_role("button", name="Copied", exact=True)).to_be_visible()
+    ann.get_by_role("button", name="Copy thank-you to Ann Lee").click()
+    expect(ann.get_by_role("button", name="Copied thank-you to Ann Lee")).to_be_visible()
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.startswith("Subject: "), copied
     assert "Ann" in copied
@@ -158,7 +169,7 @@ def test_draft_errors_show_beside_the_field_and_keep_what_was_typed(
 def test_going_back_to_today_does_not_bring_back_what_was_sent(page: Page, signed_up: User) -> None:
     record_interview(page)
     page.goto("/")
-    item(page, "Ann Lee").get_by_role("button", name="Mark sent").click()
+    item(page, "Ann Lee").get_by_role("button", name=MARK_ANN).click()
     expect(item(page, "Ann Lee")).to_have_count(0)
     item(page, "Carl Diaz").get_by_role("link", name="Edit draft").click()
     expect(page.get_by_role("heading", name="Thank-you note to Carl Diaz")).to_be_visible()
@@ -242,6 +253,115 @@ def test_show_more_loads_the_rest_of_a_long_section_in_place(page: Page, signed_
     # What came in is a Today item like the others: its actions work in place.
     last = due.last
     expect(last).to_contain_text("Thank-you note to Person")
-    last.get_by_role("button", name="Mark sent").click()
+    last.get_by_role("button", name=re.compile(r"^Mark thank-you to Person \d+ sent$")).click()
     expect(page.locator("#flash")).to_contain_text("Marked sent")
     expect(page.locator("#summary")).to_have_text("54 thank-you notes due")
+
+
+def test_a_card_leads_with_one_primary_action_and_previews_its_draft(
+    page: Page, signed_up: User
+) -> None:
+    record_interview(page)
+    page.goto("/")
+    ann = item(page, "Thank-you note to Ann Lee")
+    primary = ann.locator(".actions .primary")
+    expect(primary).to_have_count(1)
+    expect(primary).to_have_accessible_name(MARK_ANN)
+    expect(ann.locator(".actions > :first-child")).to_have_accessible_name(MARK_ANN)
+    # The first lines of the draft, not the whole letter.
+    expect(ann.locator(".preview")).to_contain_text("Hi Ann,")
+    assert len(ann.locator(".preview").inner_text()) <= 200
+    # Something coming up has nothing to press first.
+    check_in = item(page, "Check-in to Bob Stone")
+    expect(check_in.locator(".actions .primary")).to_have_count(0)
+
+
+def test_every_action_on_a_card_names_its_follow_up(page: Page, signed_up: User) -> None:
+    record_interview(page)
+    page.goto("/")
+    carl = item(page, "Thank-you note to Carl Diaz")
+    for button in (
+        "Mark thank-you to Carl Diaz sent",
+        "Skip thank-you to Carl Diaz",
+        "Copy thank-you to Carl Diaz",
+    ):
+        expect(carl.get_by_role("button", name=button, exact=True)).to_have_count(1)
+    for link in ("Open thank-you to Carl Diaz in mail", "Edit draft of thank-you to Carl Diaz"):
+        expect(carl.get_by_role("link", name=link, exact=True)).to_have_count(1)
+    check_in = item(page, "Check-in to Bob Stone")
+    expect(check_in.get_by_role("button", name="Skip check-in to Bob Stone")).to_have_count(1)
+
+
+def test_snooze_says_where_it_moves_the_follow_up(page: Page, signed_up: User) -> None:
+    record_interview(page)
+    page.goto("/")
+    snooze = item(page, "Ann Lee").get_by_role("button", name=re.compile("^Snooze thank-you"))
+    # Tomorrow at the user's send hour (9:00 by default, in the account's zone: UTC here).
+    expect(snooze).to_have_text("Snooze until tomorrow at 9:00")
+    expect(snooze).to_have_accessible_name("Snooze thank-you to Ann Lee until tomorrow at 9:00")
+    snooze.click()
+    expect(page.locator("#flash")).to_contain_text(
+        "Moved: thank-you note to Ann Lee, until tomorrow at 9:00."
+    )
+    expect(page.locator("#upcoming-list").filter(has_text="Ann Lee")).to_have_count(1)
+
+
+def _undo_brings_back(page: Page, name: str, state: str) -> None:
+    """Undo in the message puts the card back where it was, saying what it said."""
+    flash = page.locator("#flash")
+    flash.get_by_role("button", name="Undo").click()
+    expect(flash).to_contain_text(name)
+    back = page.locator("#due-list li.followup").filter(has_text=name)
+    expect(back).to_have_count(1)
+    expect(back.locator(".meta")).to_have_text(state)
+    expect(page.locator("#summary")).to_have_text("2 thank-you notes due")
+
+
+def test_undo_after_mark_sent_skip_and_snooze_restores_the_card(
+    page: Page, signed_up: User
+) -> None:
+    record_interview(page)
+    page.goto("/")
+    page.evaluate("window.__stayed = true")
+    ann = item(page, "Ann Lee")
+    state = ann.locator(".meta").inner_text()
+
+    ann.get_by_role("button", name=MARK_ANN).click()
+    expect(page.locator("#flash")).to_contain_text("Marked sent: thank-you note to Ann Lee")
+    expect(item(page, "Ann Lee")).to_have_count(0)
+    _undo_brings_back(page, "Ann Lee", state)
+    expect(page.locator("#flash")).to_contain_text("Back on Today: thank-you note to Ann Lee.")
+
+    item(page, "Ann Lee").get_by_role("button", name="Skip thank-you to Ann Lee").click()
+    expect(page.locator("#flash")).to_contain_text("Skipped: thank-you note to Ann Lee")
+    expect(item(page, "Ann Lee")).to_have_count(0)
+    _undo_brings_back(page, "Ann Lee", state)
+
+    item(page, "Ann Lee").get_by_role("button", name=re.compile("^Snooze thank-you")).click()
+    expect(page.locator("#upcoming-list").filter(has_text="Ann Lee")).to_have_count(1)
+    _undo_brings_back(page, "Ann Lee", state)
+    assert page.evaluate("window.__stayed") is True, "the page was reloaded"
+
+    # Stored, not only shown: a reload shows the card as it was.
+    page.reload()
+    expect(item(page, "Ann Lee").locator(".meta")).to_have_text(state)
+
+
+def test_a_snooze_past_a_thank_yous_window_is_warned_about(page: Page, signed_up: User) -> None:
+    # Ended 44 hours ago: the 48-hour window closes in 4 hours, before tomorrow's 9:00.
+    record_interview(page, hours_ago=45, duration_minutes=60)
+    page.goto("/")
+    ann = item(page, "Ann Lee")
+    warning = ann.locator(".warn")
+    expect(warning).to_contain_text("moves this thank-you past its window")
+    snooze = ann.get_by_role("button", name=re.compile("^Snooze thank-you"))
+    expect(snooze).to_have_accessible_description(re.compile("past its window"))
+    snooze.click()
+    expect(page.locator("#flash .warn")).to_contain_text("it now goes out after its window")
+
+    # One well inside its window gets no warning.
+    record_interview(page, hours_ago=3, duration_minutes=60, company="Globex")
+    page.goto("/")
+    fresh = page.locator("#due-list li.followup").filter(has_text="Globex")
+    expect(fresh).to_have_count(2)
+    expect(fresh.locator(".warn")).to_have_count(0)

@@ -1,0 +1,418 @@
+"""Today: what to send now, what is late, what comes next, read in one statement, each card's
+words computed once so that the page only places them."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import User
+from app.errors import Invalid
+from app.followups import drafts, repository, schedule, service
+from app.followups.schedule import DueState, Kind, Status
+from app.followups.schemas import FollowupRead
+from app.time_words import sent_words, span, when
+from app.wire import decode_cursor, encode_cursor
+
+# Each Today section shows at most this many follow-ups; "Show more" pages through the rest.
+TODAY_SHOWN = 50
+# Today shows what the mailbox saw in this window, at most CAME_BACK_SHOWN of each.
+CAME_BACK_WINDOW = timedelta(days=7)
+CAME_BACK_SHOWN = 10
+
+_KIND_WORDS = {Kind.THANK_YOU: "Thank-you note", Kind.CHECK_IN: "Check-in"}
+_SECTION_TITLES = {
+    DueState.OVERDUE: "Overdue",
+    DueState.DUE: "Due now",
+    DueState.UPCOMING: "Coming up",
+}
+
+
+@dataclass(slots=True)  # not frozen: a frozen dataclass is slower to build, per card
+class Card:
+    """One follow-up as a Today card shows it, in words already."""
+
+    id: str
+    interview_id: str
+    title: str  # "Thank-you note to Ann Lee"
+    what: str  # "thank-you to Ann Lee", in each action's accessible name
+    preview: str  # the draft's first lines, at most PREVIEW_CHARS
+    about: str  # "Backend Engineer at Acme Corp"
+    state_class: str  # "state-due", "status-sent", …
+    state: str  # "due today at 15:00"
+    note: str  # " (2 hours left)"
+    due_state: DueState | None
+    scheduled: bool
+    sending: bool
+    send_error: str | None
+    recipient_email: str | None
+    mailto_url: str
+    # The *Send* button shows (the mailbox sends, there is an address, nothing on its way).
+    send: bool
+    # *Mark sent* is the primary action: due or late, and no *Send* to prefer.
+    mark_primary: bool
+    # Snoozing to tomorrow would move a thank-you past its window: why, in words.
+    snooze_warning: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """What every card of one page is worded against: the user's zone, day and moment."""
+
+    tz: ZoneInfo
+    today: date
+    now: datetime
+    can_send: bool
+    snooze_at: datetime  # where *Snooze* moves a follow-up
+
+
+def _words(user: User, now: datetime, can_send: bool) -> _Words:
+    tz = service.tz_of(user)
+    return _Words(tz, now.astimezone(tz).date(), now, can_send, snooze_until_tomorrow(user, now))
+
+
+# A card previews this much of its draft: a glance, not the letter (the page stays light).
+PREVIEW_LINES, PREVIEW_CHARS = 3, 200
+_SHORT_KIND_WORDS = {
+    Kind.THANK_YOU: "thank-you",
+    Kind.CHECK_IN: "check-in",
+    Kind.CUSTOM: "follow-up",
+}
+
+
+def _preview(body: str) -> str:
+    """The draft's first non-empty lines, cut at PREVIEW_CHARS."""
+    lines = []
+    for line in body[: PREVIEW_CHARS * 2].splitlines():
+        if line.strip():
+            lines.append(line.strip())
+            if len(lines) == PREVIEW_LINES:
+                break
+    text = "\n".join(lines)
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1].rstrip() + "…"
+
+
+def _past_window(kind: str, due_at: datetime, moved_to: datetime) -> bool:
+    """A thank-you moved to start after its deadline: it would go out late."""
+    return kind == Kind.THANK_YOU and moved_to > due_at
+
+
+def _title(kind: str, subject: str, name: str | None, nobody: str) -> str:
+    what = _KIND_WORDS.get(Kind(kind)) or subject
+    return f"{what} to {name or nobody}"
+
+
+def _card(values: Mapping[str, Any], company: str, role: str, words: _Words) -> Card:
+    """A card from READ_COLUMNS (a row mapping), with its interview's company and role."""
+    status = values["status"]
+    due_at, not_before = values["due_at"], values["not_before"]
+    due_state = schedule.due_state(Status(status), not_before, due_at, words.now)
+    note = ""
+    if status == Status.SENT:
+        state_class = "status-sent"
+        state = sent_words(values["sent_via"], values["sent_at"], words.tz, words.today)
+    elif status != Status.SCHEDULED:
+        state_class, state = f"status-{status}", status.capitalize()
+    elif due_state is DueState.OVERDUE:
+        state_class, state = "state-overdue", f"{span(words.now - due_at)} late"
+        note = f" (was due {when(due_at, words.tz, words.today)})"
+    elif due_state is DueState.DUE:
+        state_class, state = "state-due", f"due {when(due_at, words.tz, words.today)}"
+        note = f" ({span(due_at - words.now)} left)"
+    else:
+        state_class = "state-upcoming"
+        state = f"send from {when(not_before, words.tz, words.today)}"
+    email = values["recipient_email"]
+    sending = status == Status.SCHEDULED and values["send_requested_at"] is not None
+    send = words.can_send and bool(email) and not sending
+    kind, name = values["kind"], values["recipient_name"]
+    snooze_warning = None
+    if due_state is not DueState.OVERDUE and _past_window(kind, due_at, words.snooze_at):
+        snooze_warning = (
+            f"Snoozing to {when(words.snooze_at, words.tz, words.today)} moves this thank-you "
+            f"past its window (due by {when(due_at, words.tz, words.today)})."
+        )
+    return Card(
+        id=str(values["id"]),
+        interview_id=str(values["interview_id"]),
+        title=_title(kind, values["subject"], name, "(no recipient yet)"),
+        what=f"{_SHORT_KIND_WORDS[Kind(kind)]} to {name or 'nobody yet'}",
+        preview=_preview(values["body"]),
+        about=f"{role} at {company}",
+        state_class=state_class,
+        state=state,
+        note=note,
+        due_state=due_state,
+        scheduled=status == Status.SCHEDULED,
+        sending=sending,
+        send_error=values["send_error"],
+        recipient_email=email,
+        mailto_url=drafts.mailto_url(email, values["subject"], values["body"]),
+        send=send,
+        # Not while the app sends it, nor beside *Send*.
+        mark_primary=due_state is not DueState.UPCOMING and not (words.can_send and email),
+        snooze_warning=snooze_warning,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """A follow-up that went out lately through the mailbox."""
+
+    interview_id: str
+    title: str
+    about: str
+    sent: str  # "Sent by Followup today at 14:02"
+
+
+@dataclass(frozen=True, slots=True)
+class CameBack:
+    """A reply the mailbox saw lately, on one interview."""
+
+    interview_id: str
+    who: str  # "Ann Lee", or "Someone" when they left the interview
+    about: str
+    replied: str  # "Replied 3 hours ago — check-in cancelled"
+    subject: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One of overdue, due and upcoming: at most TODAY_SHOWN cards, and how many in all."""
+
+    key: str
+    title: str
+    cards: list[Card]
+    total: int
+    more: str | None  # the cursor of the next page, when there is more
+
+
+@dataclass(frozen=True)
+class Today:
+    sections: list[Section]
+    # Scheduled follow-ups per (due state, kind), counted in SQL: the sections show at
+    # most TODAY_SHOWN each, the counts cover them all.
+    counts: dict[tuple[DueState, str], int] = field(default_factory=dict)
+    # What the mailbox saw lately: replies (which cancel check-ins) and what went out
+    # through it, so the user sees why something left the list.
+    came_back: list[CameBack] = field(default_factory=list)
+    sent_lately: list[Sent] = field(default_factory=list)
+
+    def total(self, state: str) -> int:
+        due_state = DueState(state)
+        return sum(n for (s, _kind), n in self.counts.items() if s is due_state)
+
+    @property
+    def empty(self) -> bool:
+        return not (any(s.cards for s in self.sections) or self.came_back or self.sent_lately)
+
+    @property
+    def summary(self) -> str:
+        """One line: "2 thank-you notes due, 1 overdue"."""
+        overdue = self.total("overdue")
+        due = self.total("due")
+        if not (overdue or due):
+            upcoming = self.total("upcoming")
+            if upcoming:
+                return f"Nothing due right now; {_count(upcoming, 'follow-up')} coming up."
+            return "Nothing to send."
+        parts = []
+        for kind, noun in (
+            (Kind.THANK_YOU, "thank-you note"),
+            (Kind.CHECK_IN, "check-in"),
+            (Kind.CUSTOM, "follow-up"),
+        ):
+            count = self.counts.get((DueState.DUE, kind.value), 0)
+            if count:
+                parts.append(_count(count, noun))
+        line = " and ".join(parts) + " due" if parts else ""
+        if overdue:
+            line = f"{line}, {overdue} overdue" if line else f"{overdue} overdue"
+        return line[0].upper() + line[1:]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _next_cursor(rows: list[Any], limit: int) -> str | None:
+    if len(rows) <= limit:
+        return None
+    last = rows[limit - 1]
+    return encode_cursor(last["due_at"].isoformat(), str(last["id"]))
+
+
+def _section_cards(rows: list[Any], state: DueState, words: _Words) -> list[Card]:
+    cards = [_card(row, row["company"], row["role"], words) for row in rows]
+    # A row the SQL put in this section but the rules put elsewhere (an edge of snoozing)
+    # is left out rather than shown under the wrong heading.
+    return [c for c in cards if c.due_state is state]
+
+
+def _came_back(row: Mapping[str, Any], words: _Words) -> CameBack:
+    cancelled = int(row["n"] or 0)
+    replied = f"Replied {span(words.now - row['sent_at'])} ago"
+    if cancelled:
+        replied += f" — {'check-in' if cancelled == 1 else f'{cancelled} check-ins'} cancelled"
+    return CameBack(
+        interview_id=str(row["interview_id"]),
+        who=row["recipient_name"] or "Someone",
+        about=f"{row['role']} at {row['company']}",
+        replied=replied,
+        subject=row["subject"],
+    )
+
+
+def _sent(row: Mapping[str, Any], words: _Words) -> Sent:
+    return Sent(
+        interview_id=str(row["interview_id"]),
+        title=_title(row["kind"], row["subject"], row["recipient_name"], "(no recipient)"),
+        about=f"{row['role']} at {row['company']}",
+        sent=sent_words(row["sent_via"], row["sent_at"], words.tz, words.today),
+    )
+
+
+async def today(session: AsyncSession, *, user: User, now: datetime) -> Today:
+    """What to send: overdue first, then due, then what comes next; each section at most
+    TODAY_SHOWN (fetched as TODAY_SHOWN + 1 to know whether there is more)."""
+    rows = await repository.today_rows(
+        session,
+        user.id,
+        limit=TODAY_SHOWN + 1,
+        now=now,
+        since=now - CAME_BACK_WINDOW,
+        recent_limit=CAME_BACK_SHOWN,
+    )
+    parts: dict[str, list[Any]] = {}
+    for row in rows:
+        parts.setdefault(row["part"], []).append(row)
+    mailbox = parts.get(repository.MAILBOX)
+    can_send = mailbox is not None and service.mailbox_sends(
+        bool(mailbox[0]["n"]), mailbox[0]["status"]
+    )
+    words = _words(user, now, can_send)
+    counts = {
+        (DueState(row["part"].removeprefix(repository.COUNT)), row["kind"]): row["n"]
+        for part in (repository.COUNT + state.value for state in DueState)
+        for row in parts.get(part, ())
+    }
+    result = Today(
+        sections=[],
+        counts=counts,
+        came_back=[_came_back(r, words) for r in parts.get(repository.CAME_BACK, ())],
+        sent_lately=[_sent(r, words) for r in parts.get(repository.SENT_LATELY, ())],
+    )
+    for state in DueState.OVERDUE, DueState.DUE, DueState.UPCOMING:
+        section_rows = parts.get(state.value, [])
+        result.sections.append(
+            Section(
+                key=state.value,
+                title=_SECTION_TITLES[state],
+                cards=_section_cards(section_rows[:TODAY_SHOWN], state, words),
+                total=result.total(state.value),
+                more=_next_cursor(section_rows, TODAY_SHOWN),
+            )
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class More:
+    """The next page of one Today section ("Show more")."""
+
+    state: DueState
+    cards: list[Card]
+    next_cursor: str | None
+
+
+async def more(
+    session: AsyncSession,
+    *,
+    user: User,
+    state: DueState,
+    cursor: str | None,
+    limit: int,
+    now: datetime,
+) -> More:
+    after: tuple[datetime, uuid.UUID] | None = None
+    if cursor is not None:
+        due_at, row_id = decode_cursor(cursor, 2)
+        try:
+            after = (datetime.fromisoformat(due_at), uuid.UUID(row_id))
+        except ValueError:
+            raise Invalid(["query", "cursor"], "not a cursor this API returned") from None
+    rows = await repository.today_section_after(
+        session, user.id, state, after=after, limit=limit + 1, now=now
+    )
+    words = _words(user, now, await service.can_send(session, user=user))
+    return More(state, _section_cards(rows[:limit], state, words), _next_cursor(rows, limit))
+
+
+async def card(
+    session: AsyncSession, *, user: User, followup_id: uuid.UUID, now: datetime, can_send: bool
+) -> tuple[FollowupRead, Card]:
+    """One follow-up as the API reads it and as its Today card shows it (`can_send`: the
+    user's mailbox sends)."""
+    row = await service.get(session, user=user, followup_id=followup_id)
+    names = await repository.interview_names(session, user.id, row.interview_id)
+    company, role = names if names is not None else ("", "")
+    words = _words(user, now, can_send)
+    values = service.read_values(row)
+    return service.read_of(values, now), _card(values, company, role, words)
+
+
+_NOUNS = {Kind.THANK_YOU: "thank-you note", Kind.CHECK_IN: "check-in", Kind.CUSTOM: "follow-up"}
+_DONE = {Status.SENT: "Marked sent", Status.SKIPPED: "Skipped", Status.SCHEDULED: "Moved"}
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """What the message after an action on a Today card says, and how to take it back."""
+
+    id: str
+    message: str  # "Marked sent: thank-you note to Ann Lee."
+    # The PATCH body that puts the card back as it was (the API's own fields), if any.
+    undo: str | None
+    warning: str | None  # a snooze that moved a thank-you past its window
+
+
+def done(before: FollowupRead, after: FollowupRead, *, user: User, now: datetime) -> Done:
+    """The message for an action that turned `before` into `after`. Marking sent or skipping
+    is undone by going back to `scheduled`; a snooze by the times it had."""
+    tz = service.tz_of(user)
+    today = now.astimezone(tz).date()
+    what = f"{_NOUNS[after.kind]} to {after.recipient_name or 'nobody yet'}"
+    undo: dict[str, str] | None = None
+    warning = None
+    if before.status != Status.SCHEDULED and after.status == Status.SCHEDULED:
+        message = f"Back on Today: {what}."
+    else:
+        message = f"{_DONE.get(after.status, 'Updated')}: {what}"
+        if after.status == Status.SCHEDULED:
+            message += f", until {when(after.not_before, tz, today)}"
+        message += "."
+    if before.status == Status.SCHEDULED and after.status in (Status.SENT, Status.SKIPPED):
+        undo = {"status": Status.SCHEDULED.value}
+    moved = (before.not_before, before.due_at) != (after.not_before, after.due_at)
+    if before.status == after.status == Status.SCHEDULED and moved:
+        undo = {"not_before": before.not_before.isoformat(), "due_at": before.due_at.isoformat()}
+        if before.due_at >= now and _past_window(after.kind, before.due_at, after.not_before):
+            warning = (
+                f"This thank-you was due by {when(before.due_at, tz, today)}: it now goes "
+                "out after its window."
+            )
+    return Done(str(after.id), message, json.dumps(undo) if undo else None, warning)
+
+
+def snooze_until_tomorrow(user: User, now: datetime) -> datetime:
+    """Where "Snooze" moves a follow-up: tomorrow at the user's send hour."""
+    tz = service.tz_of(user)
+    day = now.astimezone(tz).date() + timedelta(days=1)
+    return schedule.local_send_time(day, user.send_hour, tz)
