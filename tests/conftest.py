@@ -23,8 +23,9 @@ from app.db import sync_url
 from app.main import create_app
 from app.tables import metadata
 
-# The real IMAP server (the `dovecot` and `mail_user` fixtures), for any folder's tests.
-pytest_plugins = ["tests.mailbox.dovecot"]
+# The real IMAP server (the `dovecot` and `mail_user` fixtures), for any folder's tests; the
+# statement check that holds every query to its user (on with TEST_DATABASE_URL).
+pytest_plugins = ["tests.mailbox.dovecot", "tests.statements"]
 
 PASSWORD = "correct horse battery staple"
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, utcnow
+from app.db import OWNED_BY_USER, Base, utcnow
 
 
 class User(Base):
@@ -73,6 +73,7 @@ class ApiToken(Base):
     """A personal API token. Only a hash of the secret is stored."""
 
     __tablename__ = "api_tokens"
+    __mapper_args__ = OWNED_BY_USER
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

@@ -289,7 +289,7 @@ async def user_for_token(session: AsyncSession, *, token: str, now: datetime) ->
         return None
     user, token_id, last_used_at = found
     if last_used_at is None or now - last_used_at > _LAST_USED_GRANULARITY:
-        await repository.touch_token(session, token_id, now=now)
+        await repository.touch_token(session, user.id, token_id, now=now)
     return user
 
 
