@@ -4,7 +4,8 @@ user-owned table names the user (`user_id`), so the schema shards by `user_id` o
 A pytest plugin (listed in tests/conftest.py). On when `TEST_DATABASE_URL` is set, or
 `FOLLOWUP_CHECK_STATEMENTS=1` (`=0` turns it off): it records every statement the app runs
 in this process (SQLAlchemy's `before_cursor_execute` on every Engine, async engines' sync
-engines included, `exec_driver_sql` too), parses it with sqlglot, and fails the run at the
+engines included, `exec_driver_sql` too; and SQL text given to a raw asyncpg connection's
+execute/fetch methods), parses it with sqlglot, and fails the run at the
 end, naming each offending statement and the test that ran it, when a SELECT, UPDATE or
 DELETE touches a user-owned table without a `user_id` condition, or an INSERT into one does
 not carry `user_id`. Allowed: the reference tables and cross-user queries listed, with their
@@ -29,14 +30,16 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlglot import exp
 
-from app.sharding import CROSS_USER_QUERIES
+from app.sharding import CROSS_USER_QUERIES, REFERENCE_TABLES
 from app.tables import metadata
 
 SHARD_KEY = "user_id"
 # The users table is keyed by `id`, the value every other table carries as `user_id`.
 USERS = "users"
 USER_OWNED: frozenset[str] = frozenset(
-    table.name for table in metadata.sorted_tables if SHARD_KEY in table.columns
+    table.name
+    for table in metadata.sorted_tables
+    if SHARD_KEY in table.columns and table.name not in REFERENCE_TABLES
 )
 DIALECTS = {"postgresql": "postgres", "sqlite": "sqlite"}
 Scope = exp.Select | exp.Update | exp.Delete
@@ -289,8 +292,10 @@ class StatementCheck:
         executemany: bool,
     ) -> None:
         dialect = DIALECTS.get(connection.dialect.name)
-        if dialect is None:
-            return
+        if dialect is not None:
+            self.record(statement, dialect)
+
+    def record(self, statement: str, dialect: str) -> None:
         self.checked += 1
         tables = unscoped_tables(statement, dialect)
         if not tables:
@@ -319,6 +324,8 @@ class StatementCheck:
         terminalreporter.section("statement check (README: Scaling)")
         if not self.offences:
             write(f"{self.checked} statements checked: each names its user (user_id).")
+            if not self.checked:
+                write("(the app ran no statement in this process: only live servers, if any)")
             return
         write(
             f"{len(self.offences)} statements touch a user-owned table without a user_id "
@@ -334,9 +341,30 @@ class StatementCheck:
             write(f"  run by: {', '.join(shown)}{more}")
 
 
+# What app code may call on a raw asyncpg connection (e.g. `driver_connection`) with SQL
+# text: SQLAlchemy's events do not see these, so they are recorded here.
+ASYNCPG_METHODS = ("execute", "executemany", "fetch", "fetchrow", "fetchval")
+
+
+def _record_raw_asyncpg(check: StatementCheck) -> None:
+    from asyncpg.connection import Connection
+
+    def recording(method: Any) -> Any:
+        @functools.wraps(method)
+        def call(self: Connection, query: str, *args: Any, **kwargs: Any) -> Any:
+            check.record(query, "postgres")
+            return method(self, query, *args, **kwargs)
+
+        return call
+
+    for name in ASYNCPG_METHODS:
+        setattr(Connection, name, recording(getattr(Connection, name)))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if not enabled():
         return
     check = StatementCheck()
     event.listen(Engine, "before_cursor_execute", check.before_cursor_execute)
+    _record_raw_asyncpg(check)
     config.pluginmanager.register(check, "followup-statement-check")

@@ -5,10 +5,20 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import OWNED_BY_USER, Base, utcnow
+from app.interviews.models import Interview
 
 
 class Followup(Base):
@@ -62,3 +72,9 @@ class Followup(Base):
         # The group board's weekly counts: what a member sent in the last few weeks.
         Index(None, "user_id", "sent_at"),
     )
+
+
+def joins_its_interview() -> ColumnElement[bool]:
+    """The join of a follow-up to its interview, on the owner too: on Citus (sharded by
+    user_id) the two rows are then joined on the user's shard (README "Scaling")."""
+    return and_(Interview.user_id == Followup.user_id, Interview.id == Followup.interview_id)
