@@ -73,6 +73,11 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), uuid.UUID: Uuid()}
 
 
+# The mapper arguments of a user-owned table with an `id`: the ORM knows its rows by
+# (user_id, id), so every UPDATE and DELETE it flushes names the user, the shard key on Citus
+# (README "Scaling"). The table's own primary key stays `id`.
+OWNED_BY_USER: dict[str, Any] = {"primary_key": ["user_id", "id"]}
+
 _Row = TypeVar("_Row", bound=Base)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,9 @@ from app.db import sync_url
 from app.main import create_app
 from app.tables import metadata
 
-# The real IMAP server (the `dovecot` and `mail_user` fixtures), for any folder's tests.
-pytest_plugins = ["tests.mailbox.dovecot"]
+# The real IMAP server (the `dovecot` and `mail_user` fixtures), for any folder's tests; the
+# statement check that holds every query to its user (on with TEST_DATABASE_URL).
+pytest_plugins = ["tests.mailbox.dovecot", "tests.statements"]
 
 PASSWORD = "correct horse battery staple"
 
@@ -199,10 +201,10 @@ async def create_interview(
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def new_database(tmp_path: Path) -> Iterator[Callable[[], str]]:
-    """Makes databases of their own: new SQLite files, or new Postgres databases beside the
-    test one (dropped afterwards)."""
+@contextmanager
+def new_databases(workdir: Path) -> Iterator[Callable[[], str]]:
+    """Makes databases of their own: new SQLite files in `workdir`, or new Postgres databases
+    beside the test one (dropped when the block ends)."""
     base = os.environ.get("TEST_DATABASE_URL")
     made: list[str] = []
 
@@ -210,7 +212,7 @@ def new_database(tmp_path: Path) -> Iterator[Callable[[], str]]:
         name = f"followup_{len(made)}_{uuid.uuid4().hex[:8]}"
         made.append(name)
         if not base:
-            return f"sqlite:///{tmp_path}/{name}.db"
+            return f"sqlite:///{workdir}/{name}.db"
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
         return make_url(base).set(database=name).render_as_string(hide_password=False)
@@ -224,6 +226,13 @@ def new_database(tmp_path: Path) -> Iterator[Callable[[], str]]:
                 for name in made:
                     connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
             admin.dispose()
+
+
+@pytest.fixture
+def new_database(tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """New databases for one test (see `new_databases`)."""
+    with new_databases(tmp_path) as make:
+        yield make
 
 
 @pytest.fixture

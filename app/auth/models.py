@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, utcnow
+from app.db import OWNED_BY_USER, Base, utcnow
 
 
 class User(Base):
@@ -77,6 +77,7 @@ class ApiToken(Base):
     """A personal API token. Only a hash of the secret is stored."""
 
     __tablename__ = "api_tokens"
+    __mapper_args__ = OWNED_BY_USER
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

@@ -24,13 +24,17 @@ VIEWER = """viewer AS (
     FROM api_tokens t JOIN users u ON u.id = t.user_id
     WHERE t.token_hash = $1 AND u.is_active
 )"""
-VIEWER_COLUMNS = "viewer.token_id AS viewer_token_id, viewer.last_used_at AS viewer_last_used_at"
+VIEWER_COLUMNS = (
+    "viewer.user_id AS viewer_user_id, viewer.token_id AS viewer_token_id, "
+    "viewer.last_used_at AS viewer_last_used_at"
+)
 
-_RECORD_USE = "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1"
+_RECORD_USE = "UPDATE api_tokens SET last_used_at = $3 WHERE user_id = $1 AND id = $2"
 
 
 @dataclass(frozen=True)
 class Viewer:
+    user_id: uuid.UUID
     token_id: uuid.UUID
     last_used_at: datetime | None
 
@@ -38,13 +42,13 @@ class Viewer:
 def viewer_of(row: Mapping[str, Any]) -> Viewer | None:
     """The token's user as a row of a statement joining VIEWER shows it, or None."""
     token_id = row["viewer_token_id"]
-    return None if token_id is None else Viewer(token_id, row["viewer_last_used_at"])
+    return None if token_id is None else Viewer(row["viewer_user_id"], token_id, row["viewer_last_used_at"])
 
 
 async def record_use(driver: Driver, viewer: Viewer, now: datetime) -> None:
     """The token's `last_used_at`, as the general path records it (at most once a minute)."""
     if token_use_to_record(viewer.last_used_at, now):
-        await driver.execute(_RECORD_USE, viewer.token_id, now)
+        await driver.execute(_RECORD_USE, viewer.user_id, viewer.token_id, now)
 
 
 _USER_COLUMNS = ", ".join(f"u.{column.name}" for column in User.__table__.columns)

@@ -116,10 +116,12 @@ async def user_for_token_hash(
     return (row[0], row[1], row[2]) if row else None
 
 
-async def touch_token(session: AsyncSession, token_id: uuid.UUID, *, now: datetime) -> None:
+async def touch_token(
+    session: AsyncSession, user_id: uuid.UUID, token_id: uuid.UUID, *, now: datetime
+) -> None:
     await session.execute(
         update(ApiToken)
-        .where(ApiToken.id == token_id)
+        .where(ApiToken.user_id == user_id, ApiToken.id == token_id)
         .values(last_used_at=now)
         .execution_options(synchronize_session=False)
     )

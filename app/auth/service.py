@@ -298,7 +298,7 @@ async def user_for_token(session: AsyncSession, *, token: str, now: datetime) ->
         return None
     user, token_id, last_used_at = found
     if token_use_to_record(last_used_at, now):
-        await repository.touch_token(session, token_id, now=now)
+        await repository.touch_token(session, user.id, token_id, now=now)
     return user
 
 

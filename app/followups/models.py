@@ -5,14 +5,25 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, utcnow
+from app.db import OWNED_BY_USER, Base, utcnow
+from app.interviews.models import Interview
 
 
 class Followup(Base):
     __tablename__ = "followups"
+    __mapper_args__ = OWNED_BY_USER
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -61,3 +72,9 @@ class Followup(Base):
         # The group board's weekly counts: what a member sent in the last few weeks.
         Index(None, "user_id", "sent_at"),
     )
+
+
+def joins_its_interview() -> ColumnElement[bool]:
+    """The join of a follow-up to its interview, on the owner too: on Citus (sharded by
+    user_id) the two rows are then joined on the user's shard (README "Scaling")."""
+    return and_(Interview.user_id == Followup.user_id, Interview.id == Followup.interview_id)

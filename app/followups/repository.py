@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import CompoundSelect
 
-from app.followups.models import Followup
+from app.followups.models import Followup, joins_its_interview
 from app.followups.schedule import DueState, Status
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ async def scheduled_with_interviews(
 
     rows = await session.execute(
         select(Followup, Interview.id, Interview.company, Interview.role)
-        .join(Interview, Interview.id == Followup.interview_id)
+        .join(Interview, joins_its_interview())
         .where(Followup.user_id == user_id, Followup.status == Status.SCHEDULED.value)
         .order_by(Followup.due_at, Followup.id)
         .limit(limit)
@@ -187,7 +187,7 @@ def _today_section(state: DueState, *, after: bool) -> Select[*tuple[Any, ...]]:
             )
         )
         .select_from(Followup)
-        .join(Interview, Interview.id == Followup.interview_id)
+        .join(Interview, joins_its_interview())
         .where(Followup.user_id == bindparam("user_id"), _due_state_clause(state))
     )
     if after:
@@ -259,7 +259,7 @@ def _sent_lately() -> Select[*tuple[Any, ...]]:
             )
         )
         .select_from(Followup)
-        .join(Interview, Interview.id == Followup.interview_id)
+        .join(Interview, joins_its_interview())
         .where(
             Followup.user_id == bindparam("user_id"),
             Followup.sent_at >= bindparam("since"),

@@ -8,11 +8,12 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, utcnow
+from app.db import OWNED_BY_USER, Base, utcnow
 
 
 class Interview(Base):
     __tablename__ = "interviews"
+    __mapper_args__ = OWNED_BY_USER
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -47,6 +48,7 @@ class Interview(Base):
 
 class Person(Base):
     __tablename__ = "people"
+    __mapper_args__ = OWNED_BY_USER
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

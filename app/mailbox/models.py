@@ -18,13 +18,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, utcnow
+from app.db import OWNED_BY_USER, Base, utcnow
 
 
 class Mailbox(Base):
     """One per user: where to read (IMAP) and send (SMTP), and how the last check went."""
 
     __tablename__ = "mailboxes"
+    __mapper_args__ = OWNED_BY_USER
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(
@@ -65,6 +66,7 @@ class MailboxFolder(Base):
     """How far the watch has read one folder: its UIDVALIDITY and the last UID seen."""
 
     __tablename__ = "mailbox_folders"
+    __mapper_args__ = OWNED_BY_USER
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -85,6 +87,7 @@ class MailboxMessage(Base):
     Nothing else of the message is kept."""
 
     __tablename__ = "mailbox_messages"
+    __mapper_args__ = OWNED_BY_USER
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

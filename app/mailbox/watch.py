@@ -128,7 +128,7 @@ class Watcher:
     ) -> None:
         """One pass over a claimed mailbox; its status says how it went."""
         async with self.sessionmaker() as session:
-            mailbox = await session.get(Mailbox, mailbox_id)
+            mailbox = await repository.claimed_mailbox(session, mailbox_id)
             if mailbox is not None:
                 session.expunge(mailbox)
         if mailbox is None:

@@ -58,6 +58,11 @@ async def claim(
     return list(claimed)
 
 
+async def claimed_mailbox(session: AsyncSession, mailbox_id: uuid.UUID) -> Mailbox | None:
+    """A mailbox this worker claimed, by the id the claim returned."""
+    return await session.scalar(select(Mailbox).where(Mailbox.id == mailbox_id))
+
+
 async def finish(session: AsyncSession, mailbox_id: uuid.UUID, **values: Any) -> None:
     """Record how the pass went and give the claim back."""
     await session.execute(

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, utcnow
+from app.db import OWNED_BY_USER, Base, utcnow
 from app.queue import UNSENT_INDEX_WHERE
 
 # The rows retention may delete (app/retention.py): the WHERE of their partial index.
@@ -23,6 +23,7 @@ class Outbox(Base):
     """One message to deliver. Written in the transaction that caused it; the worker sends it."""
 
     __tablename__ = "outbox"
+    __mapper_args__ = OWNED_BY_USER
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -63,6 +64,7 @@ class PasswordReset(Base):
     """A single-use password-reset link. Only a hash of its token is stored."""
 
     __tablename__ = "password_resets"
+    __mapper_args__ = OWNED_BY_USER
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import queue
 from app.auth.models import User, WebSession
-from app.followups.models import Followup
+from app.followups.models import Followup, joins_its_interview
 from app.interviews.models import Interview
 from app.mailbox.models import Mailbox
 from app.reminders.models import MAILBOX_SEND, Outbox, PasswordReset
@@ -72,7 +72,7 @@ async def scheduled_until(
     """Scheduled follow-ups that start before `not_before_until`, with company and role."""
     rows = await session.execute(
         select(Followup, Interview.company, Interview.role)
-        .join(Interview, Interview.id == Followup.interview_id)
+        .join(Interview, joins_its_interview())
         .where(
             Followup.user_id == user_id,
             Followup.status == "scheduled",
@@ -89,7 +89,7 @@ async def thank_yous_became_due(
 ) -> list[tuple[Followup, str, str]]:
     rows = await session.execute(
         select(Followup, Interview.company, Interview.role)
-        .join(Interview, Interview.id == Followup.interview_id)
+        .join(Interview, joins_its_interview())
         .where(
             Followup.user_id == user_id,
             Followup.status == "scheduled",

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, utcnow
+from app.db import OWNED_BY_USER, Base, utcnow
 from app.queue import UNSENT_INDEX_WHERE
 
 # The rows retention may delete (app/retention.py): the WHERE of their partial index.
@@ -20,6 +20,7 @@ class Webhook(Base):
     """An endpoint the user registered; `secret` signs every delivery (shown once)."""
 
     __tablename__ = "webhooks"
+    __mapper_args__ = OWNED_BY_USER
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -38,6 +39,7 @@ class WebhookDelivery(Base):
     the worker claims it (SKIP LOCKED) and records each attempt's outcome here."""
 
     __tablename__ = "webhook_deliveries"
+    __mapper_args__ = OWNED_BY_USER
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))

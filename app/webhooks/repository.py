@@ -12,7 +12,7 @@ from sqlalchemy import Select, and_, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import queue
-from app.followups.models import Followup
+from app.followups.models import Followup, joins_its_interview
 from app.interviews.models import Interview
 from app.webhooks.models import Webhook, WebhookDelivery
 
@@ -73,7 +73,7 @@ async def followups_crossing(
     """Scheduled follow-ups whose `column` (not_before or due_at) passed in (since, now]."""
     rows = await session.execute(
         select(Followup, Interview.company, Interview.role)
-        .join(Interview, Interview.id == Followup.interview_id)
+        .join(Interview, joins_its_interview())
         .where(
             Followup.user_id == user_id,
             Followup.status == "scheduled",

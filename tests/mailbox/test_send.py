@@ -73,7 +73,7 @@ async def _outbox(app: Any) -> list[Outbox]:
 
 async def _message_id(app: Any, followup_id: str) -> str | None:
     async with app.state.sessionmaker() as session:
-        row = await session.get(Followup, uuid.UUID(followup_id))
+        row = await session.scalar(select(Followup).where(Followup.id == uuid.UUID(followup_id)))
         assert row is not None
         return row.message_id
 

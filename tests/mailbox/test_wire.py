@@ -81,13 +81,17 @@ async def test_marking_sent_by_hand_is_sent_via_user_and_back_to_scheduled_clear
     sent = await client.patch(url, json={"status": "sent"}, headers=jane)
     assert sent.json()["sent_via"] == "user"
     async with app.state.sessionmaker() as session, session.begin():
-        row = await session.get(Followup, uuid.UUID(thank_you["id"]))
+        row = await session.scalar(
+            select(Followup).where(Followup.id == uuid.UUID(thank_you["id"]))
+        )
         assert row is not None
         row.message_id, row.send_error = "<abc@example.com>", "refused"
     back = (await client.patch(url, json={"status": "scheduled"}, headers=jane)).json()
     assert back["sent_via"] is None and back["sent_at"] is None and back["send_error"] is None
     async with app.state.sessionmaker() as session:
-        row = await session.get(Followup, uuid.UUID(thank_you["id"]))
+        row = await session.scalar(
+            select(Followup).where(Followup.id == uuid.UUID(thank_you["id"]))
+        )
         assert row is not None and row.message_id is None
     skipped = (await client.patch(url, json={"status": "skipped"}, headers=jane)).json()
     assert skipped["sent_via"] is None and skipped["cancel_reason"] is None
@@ -99,7 +103,9 @@ async def test_a_follow_up_the_mailbox_saw_sent_keeps_sent_via_when_marked_again
     interview = await create_interview(client, jane)
     (thank_you,) = by_kind(interview, "thank_you")
     async with app.state.sessionmaker() as session, session.begin():
-        row = await session.get(Followup, uuid.UUID(thank_you["id"]))
+        row = await session.scalar(
+            select(Followup).where(Followup.id == uuid.UUID(thank_you["id"]))
+        )
         assert row is not None
         row.status, row.sent_at, row.sent_via = "sent", NOW, "mailbox"
     url = f"/api/v1/followups/{thank_you['id']}"
@@ -113,7 +119,7 @@ async def test_a_check_in_cancelled_by_a_reply_stays_cancelled_when_the_intervie
     interview = await create_interview(client, jane)
     (check_in,) = by_kind(interview, "check_in")
     async with app.state.sessionmaker() as session, session.begin():
-        row = await session.get(Followup, uuid.UUID(check_in["id"]))
+        row = await session.scalar(select(Followup).where(Followup.id == uuid.UUID(check_in["id"])))
         assert row is not None
         row.status, row.cancel_reason = "cancelled", "replied"
     moved = await patch_interview(client, jane, interview["id"], duration_minutes=90)
@@ -127,7 +133,9 @@ async def test_a_check_in_cancelled_by_a_reply_stays_cancelled_when_the_intervie
 
 async def set_last_reply(app: Any, interview_id: str, person_id: str) -> None:
     async with app.state.sessionmaker() as session, session.begin():
-        interview = await session.get(Interview, uuid.UUID(interview_id))
+        interview = await session.scalar(
+            select(Interview).where(Interview.id == uuid.UUID(interview_id))
+        )
         assert interview is not None
         interview.last_reply_person_id = uuid.UUID(person_id)
         interview.last_reply_at = NOW - timedelta(hours=1)
@@ -156,7 +164,9 @@ async def test_the_export_carries_the_mailbox_fields_and_the_import_maps_them(
     await set_last_reply(app, interview["id"], ann["id"])
     (thank_you,) = by_kind(interview, "thank_you")
     async with app.state.sessionmaker() as session, session.begin():
-        row = await session.get(Followup, uuid.UUID(thank_you["id"]))
+        row = await session.scalar(
+            select(Followup).where(Followup.id == uuid.UUID(thank_you["id"]))
+        )
         assert row is not None
         row.status, row.sent_at, row.sent_via = "sent", NOW, "app"
         row.message_id = "<thanks-1@example.com>"
