@@ -42,7 +42,11 @@ class Viewer:
 def viewer_of(row: Mapping[str, Any]) -> Viewer | None:
     """The token's user as a row of a statement joining VIEWER shows it, or None."""
     token_id = row["viewer_token_id"]
-    return None if token_id is None else Viewer(row["viewer_user_id"], token_id, row["viewer_last_used_at"])
+    return (
+        None
+        if token_id is None
+        else Viewer(row["viewer_user_id"], token_id, row["viewer_last_used_at"])
+    )
 
 
 async def record_use(driver: Driver, viewer: Viewer, now: datetime) -> None:
