@@ -37,6 +37,12 @@ CROSS_USER_QUERIES: dict[str, str] = {
     "app.auth.repository.user_for_token_hash": (
         "an API request finds its user by the token's hash, as for the cookie"
     ),
+    "app.auth.reads.user_for_token": (
+        "the fast reads (app/web/fastpath.py) find the token's user by its hash inside their own "
+        "statement (a CTE, as user_for_token_hash); the rows they read are then the user's"
+    ),
+    "app.followups.reads.page_rows": "a fast read: the token's user by hash, as above",
+    "app.interviews.reads.interview_row": "a fast read: the token's user by hash, as above",
     "app.auth.repository.delete_web_session": "signing out by the cookie's hash, as above",
     "app.reminders.repository.claim_reset": (
         "a password-reset link finds its user by the link's hash, as for the cookie"
