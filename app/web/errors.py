@@ -44,7 +44,7 @@ def html_error(
     errors: list[dict[str, Any]],
     headers: dict[str, str] | None = None,
 ) -> Response:
-    headers = {**(headers or {}), "Vary": "HX-Request, Accept"}
+    headers = dict(headers or {})
     headers.pop("WWW-Authenticate", None)  # no browser password dialog over the pages
     htmx = request.headers.get("hx-request") == "true"
     # Signed out: to the sign-in page. A failed sign-in itself is shown on its form.
@@ -52,7 +52,8 @@ def html_error(
         target = "/login?next=" + quote(_page_of(request), safe="/")
         if htmx:
             return Response(status_code=204, headers={**headers, "HX-Redirect": target})
-        return RedirectResponse(target, status_code=303, headers=headers)
+        if not request.url.path.startswith("/api/"):
+            return RedirectResponse(target, status_code=303, headers=headers)
     prefix = SLOT_PREFIXES.get(request.url.path, "")
     fields = [
         {"id": field_id(e["loc"], prefix), "label": field_label(e["loc"]), "msg": e["msg"]}
