@@ -13,6 +13,7 @@ import httpx
 import pytest
 from starlette.datastructures import Headers
 
+from app.interviews import reads as interview_reads
 from app.web.htmx import prefers_html, wants_html
 from tests.conftest import ROOT, create_interview, user_headers
 
@@ -141,3 +142,31 @@ async def test_gzip_keeps_the_negotiation_in_vary(client: httpx.AsyncClient) -> 
 
 
 def _unused(*_: Any) -> None: ...
+
+
+async def test_the_fast_path_negotiates_by_the_same_rule(
+    app: Any, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Postgres the hot reads are answered before routing (app/web/fastpath.py): JSON for
+    a tool, with the same Vary; whoever the rule gives HTML passes on to the routes."""
+    auth = await user_headers(client)
+    interview = await create_interview(client, auth)
+    ran: list[str] = []
+    original = interview_reads.interview_json
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        ran.append("fast")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(interview_reads, "interview_json", spy)
+    path = f"/api/v1/interviews/{interview['id']}"
+    weighted = {"Accept": "application/json;q=0.5, text/html"}
+    for kind, headers in {**KINDS, "weighted": weighted}.items():
+        ran.clear()
+        response = await client.get(path, headers={**auth, **headers})
+        assert response.status_code == 200, kind
+        fast = app.state.engine.dialect.name == "postgresql" and kind == "tool"
+        assert ran == (["fast"] if fast else []), kind
+        html = response.headers["content-type"].startswith("text/html")
+        assert html is (kind != "tool"), kind
+        assert {"hx-request", "accept"} <= vary_tokens(response), kind
