@@ -8,6 +8,7 @@ from urllib.parse import quote
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 
+from app.web.htmx import is_htmx
 from app.web.templating import render
 
 # Forms that share a page with another form's fields of the same name (Settings has the
@@ -46,7 +47,7 @@ def html_error(
 ) -> Response:
     headers = dict(headers or {})
     headers.pop("WWW-Authenticate", None)  # no browser password dialog over the pages
-    htmx = request.headers.get("hx-request") == "true"
+    htmx = is_htmx(request.headers)  # a fragment beside the fields, else a page
     # Signed out: to the sign-in page. A failed sign-in itself is shown on its form.
     if status == 401 and request.url.path != "/api/v1/auth/login":
         target = "/login?next=" + quote(_page_of(request), safe="/")

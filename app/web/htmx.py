@@ -65,17 +65,21 @@ def prefers_html(accept: str) -> bool:
     return json is None or html > json
 
 
+def is_htmx(headers: Headers) -> bool:
+    return headers.get("hx-request") == "true"
+
+
 def wants_html(headers: Headers) -> bool:
     """The one rule: HTML for htmx (`HX-Request: true`) and for a client that prefers
     `text/html`; JSON (and problem+json) for everyone else. The fast path, the routes and
     the error handlers all ask this."""
-    return headers.get("hx-request") == "true" or prefers_html(headers.get("accept", ""))
+    return is_htmx(headers) or prefers_html(headers.get("accept", ""))
 
 
 async def get_htmx(request: Request) -> Htmx:  # async: no thread-pool hop
     headers = request.headers
     return Htmx(
-        request=headers.get("hx-request") == "true",
+        request=is_htmx(headers),
         history_restore=headers.get("hx-history-restore-request") == "true",
         target=headers.get("hx-target"),
         html=wants_html(headers),
