@@ -163,16 +163,13 @@ def answer(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """The error as problem+json; to htmx and browsers, as HTML they can show."""
-    if request.headers.get("hx-request") == "true" or _prefers_html(request):
-        from app.web.errors import html_error  # the web layer renders; errors stay plain
+    from app.web.htmx import wants_html  # the web layer negotiates and renders
+
+    if wants_html(request.headers):
+        from app.web.errors import html_error
 
         return html_error(request, status, title, detail, errors=errors or [], headers=headers)
     return problem_response(status, title, detail, slug=slug, errors=errors, headers=headers)
-
-
-def _prefers_html(request: Request) -> bool:
-    accept = request.headers.get("accept", "")
-    return accept.startswith("text/html") and not request.url.path.startswith("/api/")
 
 
 async def _app_error(request: Request, exc: Exception) -> Response:

@@ -43,6 +43,7 @@ from app.portability.router import router as portability_router
 from app.reminders.router import router as reminders_router
 from app.web.compression import Compression
 from app.web.fastpath import FastReads
+from app.web.htmx import Negotiated
 from app.web.pages import router as pages_router
 from app.web.security import CrossSiteGuard, SecurityHeaders
 from app.web.templating import render
@@ -209,6 +210,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         },
     )
     app.add_middleware(CrossSiteGuard, base_url=settings.base_url)
+    # Outside the fast path and the error handlers, so every answer says what it varies on.
+    app.add_middleware(Negotiated)
     # Inside Metrics and RequestLog, so their durations include the compression's CPU (and
     # /metrics, answered by Metrics itself, stays plain for the scraper on the private network).
     app.add_middleware(Compression)

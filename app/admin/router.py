@@ -18,7 +18,7 @@ from app.admin.schemas import (
 )
 from app.deps import Cursor, IfMatch, Limit, Now, SessionDep, SettingsDep
 from app.errors import problems
-from app.web.htmx import VARY, HtmxDep
+from app.web.htmx import HtmxDep, respond
 from app.web.responses import json_response
 from app.web.templating import render
 from app.wire import Page
@@ -41,9 +41,15 @@ PAGE = 200
     "keyset pagination. Only account fields: never a password hash, never a member's data.",
 )
 async def list_users(
-    session: SessionDep, admin: AdminUser, limit: Limit = 50, cursor: Cursor = None
+    request: Request,
+    session: SessionDep,
+    admin: AdminUser,
+    htmx: HtmxDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> Response:
-    return json_response(await service.list_members(session, limit=limit, cursor=cursor))
+    members = await service.list_members(session, limit=limit, cursor=cursor)
+    return respond(request, htmx, members)
 
 
 @router.patch(
@@ -73,7 +79,7 @@ async def update_user(
     updated = service.member_read(member)
     if htmx.html:
         return await _members(request, session, changed=updated)
-    return json_response(updated, headers={"ETag": service.etag(updated), "Vary": VARY})
+    return json_response(updated, headers={"ETag": service.etag(updated)})
 
 
 @router.post(
@@ -100,14 +106,14 @@ async def reset_password(
     link = await service.reset_link(session, settings=settings, user_id=user_id, now=now)
     if htmx.html:
         return await _members(request, session, status=201, reset=link)
-    return json_response(link, status=201, headers={"Vary": VARY})
+    return json_response(link, status=201)
 
 
 async def _members(
     request: Request, session: SessionDep, *, status: int = 200, **context: Any
 ) -> Response:
     page = await service.list_members(session, limit=PAGE, cursor=None)
-    return render(request, MEMBERS, status=status, headers={"Vary": VARY}, members=page, **context)
+    return render(request, MEMBERS, status=status, members=page, **context)
 
 
 @router.get(
@@ -120,9 +126,16 @@ async def _members(
     "pending, used or expired. Codes are never shown again (only their hashes are kept).",
 )
 async def list_invites(
-    session: SessionDep, admin: AdminUser, now: Now, limit: Limit = 50, cursor: Cursor = None
+    request: Request,
+    session: SessionDep,
+    admin: AdminUser,
+    now: Now,
+    htmx: HtmxDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> Response:
-    return json_response(await service.list_invites(session, limit=limit, cursor=cursor, now=now))
+    invites = await service.list_invites(session, limit=limit, cursor=cursor, now=now)
+    return respond(request, htmx, invites)
 
 
 @router.post(
@@ -149,7 +162,7 @@ async def create_invite(
     )
     if htmx.html:
         return await _invites(request, session, now, status=201, created=created)
-    return json_response(created, status=201, headers={"Vary": VARY})
+    return json_response(created, status=201)
 
 
 @router.delete(
@@ -173,11 +186,11 @@ async def revoke_invite(
     if htmx.html:
         # htmx swaps nothing on a 204, so the page gets the list without the revoked invite.
         return await _invites(request, session, now, revoked=True)
-    return Response(status_code=204, headers={"Vary": VARY})
+    return Response(status_code=204)
 
 
 async def _invites(
     request: Request, session: SessionDep, now: Any, *, status: int = 200, **context: Any
 ) -> Response:
     page = await service.list_invites(session, limit=PAGE, cursor=None, now=now)
-    return render(request, INVITES, status=status, headers={"Vary": VARY}, invites=page, **context)
+    return render(request, INVITES, status=status, invites=page, **context)

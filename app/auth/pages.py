@@ -15,7 +15,6 @@ from app.deps import CurrentUser, Now, SessionDep, SettingsDep, get_settings
 from app.followups import drafts
 from app.mailbox.pages import mailbox_context
 from app.reminders import service as reminders
-from app.web.htmx import VARY
 from app.web.templating import render
 from app.webhooks.router import webhooks_context
 from app.wire import city_of
@@ -73,7 +72,7 @@ async def preview_templates(
 ) -> Response:
     """Sample drafts from the templates as typed, saving nothing (never Jinja on user text)."""
     sample = profile.preview_drafts(user=user, templates=data.templates, now=now)
-    return render(request, "settings/_preview.html", sample=sample, headers={"Vary": VARY})
+    return render(request, "settings/_preview.html", sample=sample)
 
 
 @router.get("/forgot-password")

@@ -37,7 +37,7 @@ from app.deps import (
     get_settings,
 )
 from app.errors import problems
-from app.web.htmx import VARY, HtmxDep, respond
+from app.web.htmx import HtmxDep, respond
 from app.web.responses import created, json_response
 from app.web.templating import render
 from app.wire import check_if_match
@@ -78,12 +78,12 @@ async def register(
     response = json_response(
         read,
         status=201,
-        headers={"Location": "/api/v1/me", "ETag": profile.etag(read), "Vary": VARY},
+        headers={"Location": "/api/v1/me", "ETag": profile.etag(read)},
     )
     if htmx.request:
         # Signing up in the browser signs you in, and on to Today.
         started = await auth.start_session(session, user=user, days=settings.session_days, now=now)
-        response = Response(status_code=201, headers={"HX-Redirect": "/", "Vary": VARY})
+        response = Response(status_code=201, headers={"HX-Redirect": "/"})
         _set_session_cookie(response, request, settings, started)
     return response
 
@@ -117,15 +117,12 @@ async def login(
     user = await profile.adopt_browser_timezone(session, user=user, timezone=data.timezone, now=now)
     started = await auth.start_session(session, user=user, days=settings.session_days, now=now)
     if htmx.request:
-        response = Response(
-            status_code=200, headers={"HX-Redirect": next_page(request), "Vary": VARY}
-        )
+        response = Response(status_code=200, headers={"HX-Redirect": next_page(request)})
     else:
         response = json_response(
             LoginOut(
                 user=profile.to_read(user, get_settings(request)), csrf_token=started.csrf_token
             ),
-            headers={"Vary": VARY},
         )
     _set_session_cookie(response, request, settings, started)
     return response
@@ -200,7 +197,7 @@ async def create_token(
     body = TokenCreated(
         id=api_token.id, name=api_token.name, created_at=api_token.created_at, token=secret
     )
-    headers = {"Location": f"/api/v1/tokens/{api_token.id}", "Vary": VARY}
+    headers = {"Location": f"/api/v1/tokens/{api_token.id}"}
     if not htmx.html:
         return json_response(body, status=201, headers=headers)
     # The Settings page: the secret, this once, above the list.
@@ -217,8 +214,10 @@ async def create_token(
     description="Each token's `id`, `name`, `created_at` and `last_used_at`, oldest first. The "
     "secret itself is shown only once, when the token is created.",
 )
-async def list_tokens(session: SessionDep, user: CurrentUser) -> list[TokenRead]:
-    return profile.token_reads(await auth.list_tokens(session, user=user))
+async def list_tokens(
+    request: Request, session: SessionDep, user: CurrentUser, htmx: HtmxDep
+) -> Response:
+    return respond(request, htmx, profile.token_reads(await auth.list_tokens(session, user=user)))
 
 
 @router.delete(
@@ -237,7 +236,7 @@ async def revoke_token(
 ) -> Response:
     await auth.revoke_token(session, user=user, token_id=token_id)
     if not htmx.html:
-        return Response(status_code=204, headers={"Vary": VARY})
+        return Response(status_code=204)
     # htmx swaps nothing on a 204, so the page gets the list without the revoked token.
     return await _tokens_section(request, session, user, revoked=True)
 
@@ -256,7 +255,7 @@ async def _tokens_section(
         request,
         TOKENS,
         status=status,
-        headers={**(headers or {}), "Vary": VARY},
+        headers={**(headers or {})},
         tokens=tokens,
         **settings_context(profile.to_read(user, get_settings(request))),
         **context,
@@ -274,8 +273,9 @@ async def _tokens_section(
     "are due), `templates` (the drafts' text, null for the default), `notifications` and "
     "the read-only `calendar_url`. Send the `ETag` back as `If-Match` on `PATCH /api/v1/me`.",
 )
-async def get_me(request: Request, user: CurrentUser) -> Response:
-    return _me(request, user)
+async def get_me(request: Request, user: CurrentUser, htmx: HtmxDep) -> Response:
+    read = profile.to_read(user, get_settings(request))
+    return respond(request, htmx, read, headers={"ETag": profile.etag(read)})
 
 
 @router.patch(
@@ -316,11 +316,6 @@ async def update_me(
     )
 
 
-def _me(request: Request, user: User) -> Response:
-    read = profile.to_read(user, get_settings(request))
-    return json_response(read, headers={"ETag": profile.etag(read)})
-
-
 @router.post(
     "/me/password",
     operation_id="change_password",
@@ -352,11 +347,10 @@ async def change_password(
         now=now,
     )
     if not htmx.html:
-        return Response(status_code=204, headers={"Vary": VARY})
+        return Response(status_code=204)
     return render(
         request,
         ACCOUNT,
-        headers={"Vary": VARY},
         password_changed=True,
         **settings_context(profile.to_read(user, get_settings(request))),
     )
@@ -389,7 +383,7 @@ async def delete_me(
         throttle=request.app.state.login_throttle,
         address=client_address(request),
     )
-    response = Response(status_code=204, headers={"Vary": VARY})
+    response = Response(status_code=204)
     if htmx.request:
         response.headers["HX-Redirect"] = "/login"
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")

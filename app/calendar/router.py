@@ -12,7 +12,7 @@ from app.calendar import service
 from app.deps import CurrentUser, Now, SessionDep, SettingsDep
 from app.errors import problems
 from app.idempotency import REPLAYED, IdempotencyDep
-from app.web.htmx import VARY, HtmxDep, respond
+from app.web.htmx import HtmxDep, respond
 from app.web.responses import json_response
 from app.wire import strong_etag
 
@@ -90,12 +90,12 @@ async def rotate_calendar_token(
         # A retry: the rotation was made; answer with the profile as it is now (the stored
         # answer has no body, since its feed URL would open the feed).
         read = profile.to_read(user, settings)
-        headers = {"ETag": profile.etag(read), "Vary": VARY, **REPLAYED}
+        headers = {"ETag": profile.etag(read), **REPLAYED}
         return json_response(read, headers=headers)
     service.rotate(user)
     await session.flush()
     read = profile.to_read(user, settings)
     if htmx.html:
         return respond(request, htmx, read, "settings/_calendar.html", me=read, rotated=True)
-    response = json_response(read, headers={"ETag": profile.etag(read), "Vary": VARY})
+    response = json_response(read, headers={"ETag": profile.etag(read)})
     return await idempotency.remember(response, now, keep_body=False)

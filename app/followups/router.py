@@ -26,7 +26,7 @@ from app.idempotency import IdempotencyDep
 from app.interviews import pages as interview_pages
 from app.interviews import service as interviews
 from app.mailbox import send as mailbox_send
-from app.web.htmx import VARY, Htmx, HtmxDep, respond
+from app.web.htmx import Htmx, HtmxDep, respond
 from app.web.responses import created, json_response
 from app.web.templating import render
 from app.wire import Instant, Page
@@ -80,7 +80,6 @@ async def list_followups(
         return render(
             request,
             "followups/_today_more.html",
-            headers={"Vary": VARY},
             more=more,
             snooze_tomorrow=today.snooze_until_tomorrow(user, now),
         )
@@ -94,7 +93,7 @@ async def list_followups(
     page = await service.list_followups(
         session, user=user, filters=filters, limit=limit, cursor=cursor, now=now
     )
-    return json_response(page)
+    return respond(request, htmx, page)
 
 
 @router.post(
@@ -144,7 +143,7 @@ async def get_followup(
     now: Now,
     htmx: HtmxDep,
 ) -> Response:
-    if htmx.request:
+    if htmx.html:
         # A card or the editor showing "Sending…" asks again until the worker is done.
         return await _fragment(request, htmx, session, user, followup_id, now)
     row = await service.get(session, user=user, followup_id=followup_id)

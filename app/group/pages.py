@@ -11,7 +11,6 @@ from app.auth.models import User
 from app.deps import CurrentUser, Now, SessionDep
 from app.group import service
 from app.group.schemas import GroupBoard
-from app.web.htmx import VARY
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -54,7 +53,6 @@ async def templates_section(
         request,
         TEMPLATES,
         status=status,
-        headers={"Vary": VARY},
         **(await templates_context(session, user)),
         **context,
     )

@@ -22,7 +22,7 @@ from app.group.schemas import (
     TemplatePreview,
 )
 from app.idempotency import IdempotencyDep
-from app.web.htmx import VARY, HtmxDep, respond
+from app.web.htmx import HtmxDep, respond
 from app.web.responses import created, json_response
 from app.wire import Page
 
@@ -125,7 +125,7 @@ async def publish_template(
     if (replay := await idempotency.replay()) is not None:
         return replay
     read = await service.publish(session, viewer=user, data=data, now=now)
-    headers = {"Location": f"/api/v1/group/templates/{read.id}/preview", "Vary": VARY}
+    headers = {"Location": f"/api/v1/group/templates/{read.id}/preview"}
     response = await idempotency.remember(json_response(read, status=201, headers=headers), now)
     if not htmx.html:
         return response
@@ -150,7 +150,7 @@ async def delete_template(
 ) -> Response:
     await service.delete_template(session, viewer=user, template_id=template_id)
     if not htmx.html:
-        return Response(status_code=204, headers={"Vary": VARY})
+        return Response(status_code=204)
     return await templates_section(request, session, user, deleted=True)
 
 
@@ -222,8 +222,10 @@ async def adopt_template(
     description="`members_may_publish`: whether members other than the admins may share "
     "templates with the group. Everyone may read it; only admins change it.",
 )
-async def get_group_settings(session: SessionDep, user: CurrentUser) -> Response:
-    return json_response(await service.settings(session, viewer=user))
+async def get_group_settings(
+    request: Request, session: SessionDep, user: CurrentUser, htmx: HtmxDep
+) -> Response:
+    return respond(request, htmx, await service.settings(session, viewer=user))
 
 
 @router.patch(
@@ -246,5 +248,5 @@ async def update_group_settings(
         session, viewer=user, members_may_publish=data.members_may_publish, now=now
     )
     if not htmx.html:
-        return json_response(result, headers={"Vary": VARY})
+        return json_response(result)
     return await templates_section(request, session, user, saved=True)

@@ -16,7 +16,6 @@ from app.followups.schedule import Kind, Role, Status
 from app.interviews import invite_import, invites, service
 from app.interviews.invite_import import InviteImport
 from app.interviews.schemas import InterviewRead, Outcome
-from app.web.htmx import VARY
 from app.web.templating import render
 from app.wire import Storable
 
@@ -78,7 +77,7 @@ def invite_page(
     """The Add interview page's answer to a dropped invite: a new one fills the usual form
     (saved with Save); one already imported shows what moved, then applies it."""
     read = result.interview
-    headers = {"Vary": VARY}
+    headers: dict[str, str] = {}
     if result.created and result.saved:
         return Response(
             status_code=201, headers={**headers, "HX-Redirect": f"/interviews/{read.id}"}

@@ -15,7 +15,7 @@ from app.idempotency import IdempotencyDep
 from app.interviews import invite_import, invites, service
 from app.interviews.pages import detail, invite_page, outcome_note
 from app.interviews.schemas import InterviewCreate, InterviewRead, InterviewUpdate, Outcome
-from app.web.htmx import VARY, HtmxDep, respond
+from app.web.htmx import HtmxDep, respond
 from app.web.responses import created, json_response
 from app.wire import Instant, Page, Storable
 
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/v1/interviews", tags=["interviews"], responses=p
 
 
 def _one(read: InterviewRead, *, status: int = 200, location: bool = False) -> Response:
-    headers = {"ETag": service.etag(read), "Vary": VARY}
+    headers = {"ETag": service.etag(read)}
     if location:
         headers["Location"] = f"/api/v1/interviews/{read.id}"
     return json_response(read, status=status, headers=headers)
@@ -61,7 +61,7 @@ async def _invite_body(request: Request) -> tuple[bytes, str]:
 
 def _go_to(page: str, *, status: int = 200) -> Response:
     """htmx follows `HX-Redirect` to a page after a change made from a form."""
-    return Response(status_code=status, headers={"HX-Redirect": page, "Vary": VARY})
+    return Response(status_code=status, headers={"HX-Redirect": page})
 
 
 @router.get(
@@ -75,7 +75,9 @@ def _go_to(page: str, *, status: int = 200) -> Response:
     "`starts_after` and `starts_before`.",
 )
 async def list_interviews(
+    request: Request,
     session: SessionDep,
+    htmx: HtmxDep,
     user: CurrentUser,
     now: Now,
     outcome: Outcome | None = None,
@@ -104,7 +106,7 @@ async def list_interviews(
         cursor=cursor,
         now=now,
     )
-    return json_response(page)
+    return respond(request, htmx, page)
 
 
 @router.post(
@@ -225,7 +227,7 @@ async def import_invite(
     if htmx.html:
         return invite_page(request, result, body=body, media=media, tz=ZoneInfo(user.timezone))
     if dry_run:
-        return json_response(read, headers={"Vary": VARY})
+        return json_response(read)
     response = _one(read, status=201 if result.created else 200, location=result.created)
     return await idempotency.remember(response, now)
 
@@ -325,4 +327,4 @@ async def delete_interview(
     await service.delete(session, user=user, interview_id=interview_id, if_match=if_match, now=now)
     if htmx.request:
         return _go_to("/interviews", status=204)
-    return Response(status_code=204, headers={"Vary": VARY})
+    return Response(status_code=204)

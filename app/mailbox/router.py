@@ -12,7 +12,7 @@ from app.errors import problems
 from app.idempotency import IdempotencyDep
 from app.mailbox import pages, repository, service
 from app.mailbox.schemas import MailboxRead, MailboxTestResult, MailboxWrite
-from app.web.htmx import VARY, HtmxDep
+from app.web.htmx import HtmxDep, respond
 from app.web.responses import created, json_response
 from app.web.templating import render
 
@@ -30,9 +30,11 @@ router = APIRouter(prefix="/api/v1/me/mailbox", tags=["mailbox"], responses=prob
     "only as `password_set`. 404 when no mailbox is connected. Send the `ETag` back as "
     "`If-Match` on `PUT` or `DELETE`.",
 )
-async def get_mailbox(session: SessionDep, user: CurrentUser) -> Response:
+async def get_mailbox(
+    request: Request, session: SessionDep, user: CurrentUser, htmx: HtmxDep
+) -> Response:
     read = service.to_read(await service.get(session, user=user))
-    return json_response(read, headers={"ETag": service.etag(read), "Vary": VARY})
+    return respond(request, htmx, read, headers={"ETag": service.etag(read)})
 
 
 @router.put(
@@ -69,7 +71,7 @@ async def put_mailbox(
     )
     read = service.to_read(mailbox)
     status = 201 if created else 200
-    headers = {"ETag": service.etag(read), "Vary": VARY}
+    headers = {"ETag": service.etag(read)}
     if created:
         headers["Location"] = "/api/v1/me/mailbox"
     if not htmx.html:
@@ -96,7 +98,7 @@ async def delete_mailbox(
 ) -> Response:
     await service.delete(session, user=user, if_match=if_match)
     if not htmx.html:
-        return Response(status_code=204, headers={"Vary": VARY})
+        return Response(status_code=204)
     # htmx swaps nothing on a 204, so the page gets the empty form.
     return section(request, None, disconnected=True)
 
@@ -128,7 +130,6 @@ async def test_mailbox(
     result = await service.test(session, user=user, settings=settings, now=now)
     response = await idempotency.remember(json_response(result), now)
     if not htmx.html:
-        response.headers["Vary"] = VARY
         return response
     mailbox = await repository.get(session, user.id)
     read = service.to_read(mailbox) if mailbox is not None else None
@@ -147,7 +148,7 @@ def section(
         request,
         pages.SECTION,
         status=status,
-        headers={**(headers or {}), "Vary": VARY},
+        headers={**(headers or {})},
         **pages.context(mailbox),
         **context,
     )

@@ -22,7 +22,7 @@ from app.portability.schemas import (
     ExportDocument,
     ImportResult,
 )
-from app.web.htmx import VARY, HtmxDep, respond
+from app.web.htmx import HtmxDep, respond
 from app.web.responses import json_response
 
 
@@ -148,12 +148,16 @@ UPLOAD_SCHEMA = {
     "tokens or webhooks. Answered as an attachment, `followup-export-<date>.json`; "
     "`POST /api/v1/import` reads it back.",
 )
-async def export_data(session: SessionDep, user: CurrentUser, now: Now) -> Response:
+async def export_data(
+    request: Request, session: SessionDep, user: CurrentUser, now: Now, htmx: HtmxDep
+) -> Response:
     document = await service.export_document(session, user=user, now=now)
+    if htmx.html:
+        return respond(request, htmx, document)
     filename = f"followup-export-{now.date().isoformat()}.json"
     return json_response(
         document,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Vary": VARY},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
@@ -211,7 +215,6 @@ async def import_data(
     response = await idempotency.remember(json_response(result, status=201), now)
     if htmx.html:
         return respond(request, htmx, result, "settings/_data_imported.html", status=201)
-    response.headers["Vary"] = VARY
     return response
 
 
@@ -275,5 +278,4 @@ async def import_csv(
     response = await idempotency.remember(json_response(result, status=201), now)
     if htmx.html:
         return respond(request, htmx, result, "settings/_csv_imported.html", status=201)
-    response.headers["Vary"] = VARY
     return response

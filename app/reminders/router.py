@@ -8,7 +8,7 @@ from app.deps import Now, SessionDep, SettingsDep
 from app.errors import problems
 from app.reminders import service
 from app.reminders.schemas import PasswordResetConfirm, PasswordResetIn
-from app.web.htmx import VARY, HtmxDep
+from app.web.htmx import HtmxDep
 from app.web.templating import render
 
 router = APIRouter(prefix="/api/v1", responses=problems(500))
@@ -44,10 +44,9 @@ async def request_password_reset(
             request,
             "auth/_reset_requested.html",
             status=202,
-            headers={"Vary": VARY},
             email=data.email,
         )
-    return Response(status_code=202, headers={"Vary": VARY})
+    return Response(status_code=202)
 
 
 @router.post(
@@ -65,7 +64,7 @@ async def confirm_password_reset(
     data: PasswordResetConfirm, session: SessionDep, now: Now, htmx: HtmxDep
 ) -> Response:
     await service.reset_password(session, token=data.token, password=data.password, now=now)
-    response = Response(status_code=204, headers={"Vary": VARY})
+    response = Response(status_code=204)
     if htmx.request:
         # The /reset-password page: on to signing in with the new password.
         response.headers["HX-Redirect"] = "/login"

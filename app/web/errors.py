@@ -8,6 +8,7 @@ from urllib.parse import quote
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 
+from app.web.htmx import is_htmx
 from app.web.templating import render
 
 # Forms that share a page with another form's fields of the same name (Settings has the
@@ -44,15 +45,16 @@ def html_error(
     errors: list[dict[str, Any]],
     headers: dict[str, str] | None = None,
 ) -> Response:
-    headers = {**(headers or {}), "Vary": "HX-Request, Accept"}
+    headers = dict(headers or {})
     headers.pop("WWW-Authenticate", None)  # no browser password dialog over the pages
-    htmx = request.headers.get("hx-request") == "true"
+    htmx = is_htmx(request.headers)  # a fragment beside the fields, else a page
     # Signed out: to the sign-in page. A failed sign-in itself is shown on its form.
     if status == 401 and request.url.path != "/api/v1/auth/login":
         target = "/login?next=" + quote(_page_of(request), safe="/")
         if htmx:
             return Response(status_code=204, headers={**headers, "HX-Redirect": target})
-        return RedirectResponse(target, status_code=303, headers=headers)
+        if not request.url.path.startswith("/api/"):
+            return RedirectResponse(target, status_code=303, headers=headers)
     prefix = SLOT_PREFIXES.get(request.url.path, "")
     fields = [
         {"id": field_id(e["loc"], prefix), "label": field_label(e["loc"]), "msg": e["msg"]}

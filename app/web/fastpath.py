@@ -34,7 +34,7 @@ from app.errors import AppError
 from app.followups import reads as followup_reads
 from app.followups.schedule import DueState, Kind, Status
 from app.interviews import reads as interview_reads
-from app.web.htmx import VARY, wants_html
+from app.web.htmx import wants_html
 from app.wire import decode_cursor
 
 JSON = "application/json"
@@ -126,7 +126,7 @@ def _interview(interview_id: uuid.UUID) -> Read:
         viewer, row = found
         await auth_reads.record_use(driver, viewer, now)
         body, etag = interview_reads.interview_json(row, now)
-        return Response(body, media_type=JSON, headers={"ETag": etag, "Vary": VARY})
+        return Response(body, media_type=JSON, headers={"ETag": etag})
 
     return read
 

@@ -12,7 +12,7 @@ from app.config import Registration
 from app.deps import CurrentUser, FollowupId, Now, OptionalUser, SessionDep, SettingsDep
 from app.followups import service as followups
 from app.followups import today as today_service
-from app.web.htmx import VARY, HtmxDep
+from app.web.htmx import HtmxDep
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -27,7 +27,6 @@ async def today_page(
     return render(
         request,
         "followups/_today.html" if htmx.fragment else "followups/today_page.html",
-        headers={"Vary": VARY},
         today=today,
         snooze_tomorrow=today_service.snooze_until_tomorrow(user, now),
     )

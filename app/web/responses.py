@@ -3,6 +3,7 @@ and how a route documents the 201 it answers with `Location`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import Response
@@ -29,10 +30,18 @@ def created(
 
 
 def json_response(
-    model: BaseModel, *, status: int = 200, headers: dict[str, str] | None = None
+    model: BaseModel | Sequence[BaseModel],
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response:
+    """A model's JSON, or a list's (`[...]` of each model's JSON, as FastAPI would write it)."""
+    if isinstance(model, BaseModel):
+        body = model.model_dump_json()
+    else:
+        body = "[" + ",".join(item.model_dump_json() for item in model) + "]"
     return Response(
-        model.model_dump_json(),
+        body,
         status_code=status,
         headers=headers,
         media_type="application/json",

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from app.auth.models import User
 from app.deps import CurrentUser, Now, SessionDep, SettingsDep, object_id
 from app.errors import problems
-from app.web.htmx import VARY, HtmxDep
+from app.web.htmx import HtmxDep, respond
 from app.web.responses import created, json_response
 from app.web.templating import render
 from app.webhooks import addresses, service
@@ -47,8 +47,11 @@ WebhookId = Annotated[uuid.UUID, Depends(_webhook_id)]
     description="Each webhook's `url`, `events` and `format`, oldest first. The signing "
     "secret is shown only once, when the webhook is created.",
 )
-async def list_webhooks(session: SessionDep, user: CurrentUser) -> list[WebhookRead]:
-    return [service.to_read(h) for h in await service.list_webhooks(session, user=user)]
+async def list_webhooks(
+    request: Request, session: SessionDep, user: CurrentUser, htmx: HtmxDep
+) -> Response:
+    hooks = [service.to_read(h) for h in await service.list_webhooks(session, user=user)]
+    return respond(request, htmx, hooks)
 
 
 @router.post(
@@ -79,7 +82,7 @@ async def create_webhook(
     allow = addresses.parse_allow(settings.webhook_allow)
     hook = await service.create(session, user=user, data=data, allow=allow, now=now)
     body = WebhookCreated(**service.to_read(hook).model_dump(), secret=hook.secret)
-    headers = {"Location": f"/api/v1/webhooks/{hook.id}", "Vary": VARY}
+    headers = {"Location": f"/api/v1/webhooks/{hook.id}"}
     if not htmx.html:
         return json_response(body, status=201, headers=headers)
     # The Settings page: the secret, this once, above the list.
@@ -101,7 +104,7 @@ async def delete_webhook(
 ) -> Response:
     await service.delete(session, user=user, webhook_id=webhook_id)
     if not htmx.html:
-        return Response(status_code=204, headers={"Vary": VARY})
+        return Response(status_code=204)
     # htmx swaps nothing on a 204, so the page gets the list without the deleted webhook.
     return await section(request, session, user, deleted=True)
 
@@ -131,7 +134,7 @@ async def test_webhook(
 ) -> Response:
     await service.send_test(session, user=user, webhook_id=webhook_id, now=now)
     if not htmx.html:
-        return Response(status_code=202, headers={"Vary": VARY})
+        return Response(status_code=202)
     return await section(request, session, user, status=202, tested=True)
 
 
@@ -146,10 +149,10 @@ async def test_webhook(
     "attempts and times. Response bodies are never stored or shown.",
 )
 async def list_webhook_deliveries(
-    webhook_id: WebhookId, session: SessionDep, user: CurrentUser
-) -> list[DeliveryRead]:
+    request: Request, webhook_id: WebhookId, session: SessionDep, user: CurrentUser, htmx: HtmxDep
+) -> Response:
     rows = await service.deliveries(session, user=user, webhook_id=webhook_id)
-    return [service.delivery_read(r) for r in rows]
+    return respond(request, htmx, [service.delivery_read(r) for r in rows])
 
 
 async def webhooks_context(session: SessionDep, user: User) -> dict[str, Any]:
@@ -184,7 +187,7 @@ async def section(
         request,
         SECTION,
         status=status,
-        headers={**(headers or {}), "Vary": VARY},
+        headers={**(headers or {})},
         **(await webhooks_context(session, user)),
         **context,
     )
