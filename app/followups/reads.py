@@ -19,7 +19,7 @@ from app.auth.reads import VIEWER, VIEWER_COLUMNS, Viewer, viewer_of
 from app.db import Driver
 from app.followups import drafts, schedule
 from app.followups.schedule import DueState, Status
-from app.wire import encode_cursor
+from app.wire import keyset_cursor
 
 # The columns of a FollowupRead (repository.READ_COLUMNS); ids as text, which orjson writes.
 _COLUMNS = (
@@ -131,7 +131,7 @@ def page_json(rows: list[Mapping[str, Any]], limit: int, now: datetime) -> bytes
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1]["due_at"].isoformat(), rows[-1]["id_text"])
+        next_cursor = keyset_cursor(rows[-1]["due_at"], rows[-1]["id_text"])
     items = []
     for row in rows:
         head, tail = wire_parts(row, now)

@@ -29,7 +29,7 @@ from app.interviews.models import Interview, Person
 from app.mailbox import repository as mailboxes
 from app.webhooks import service as webhooks
 from app.webhooks.schemas import Event
-from app.wire import Page, check_if_match, decode_cursor, encode_cursor, strong_etag
+from app.wire import Page, check_if_match, keyset_cursor, parse_keyset_cursor, strong_etag
 
 SUBJECT_MAX, BODY_MAX = 300, 20000
 
@@ -285,13 +285,7 @@ async def list_followups(
     cursor: str | None,
     now: datetime,
 ) -> Page[FollowupRead]:
-    after: tuple[datetime, uuid.UUID] | None = None
-    if cursor is not None:
-        due_at, row_id = decode_cursor(cursor, 2)
-        try:
-            after = (datetime.fromisoformat(due_at), uuid.UUID(row_id))
-        except ValueError:
-            raise Invalid(["query", "cursor"], "not a cursor this API returned") from None
+    after = parse_keyset_cursor(cursor)
     rows = await repository.list_for_user(
         session, user.id, filters=filters, after=after, limit=limit + 1, now=now
     )
@@ -299,7 +293,7 @@ async def list_followups(
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = encode_cursor(last["due_at"].isoformat(), str(last["id"]))
+        next_cursor = keyset_cursor(last["due_at"], last["id"])
     return Page[FollowupRead](items=[read_of(r, now) for r in rows], next_cursor=next_cursor)
 
 

@@ -14,12 +14,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
-from app.errors import Invalid
 from app.followups import drafts, repository, schedule, service
 from app.followups.schedule import DueState, Kind, Status
 from app.followups.schemas import FollowupRead
 from app.time_words import sent_words, span, when
-from app.wire import decode_cursor, encode_cursor
+from app.wire import keyset_cursor, parse_keyset_cursor
 
 # Each Today section shows at most this many follow-ups; "Show more" pages through the rest.
 TODAY_SHOWN = 50
@@ -246,7 +245,7 @@ def _next_cursor(rows: list[Any], limit: int) -> str | None:
     if len(rows) <= limit:
         return None
     last = rows[limit - 1]
-    return encode_cursor(last["due_at"].isoformat(), str(last["id"]))
+    return keyset_cursor(last["due_at"], last["id"])
 
 
 def _section_cards(rows: list[Any], state: DueState, words: _Words) -> list[Card]:
@@ -341,13 +340,7 @@ async def more(
     limit: int,
     now: datetime,
 ) -> More:
-    after: tuple[datetime, uuid.UUID] | None = None
-    if cursor is not None:
-        due_at, row_id = decode_cursor(cursor, 2)
-        try:
-            after = (datetime.fromisoformat(due_at), uuid.UUID(row_id))
-        except ValueError:
-            raise Invalid(["query", "cursor"], "not a cursor this API returned") from None
+    after = parse_keyset_cursor(cursor)
     rows = await repository.today_section_after(
         session, user.id, state, after=after, limit=limit + 1, now=now
     )

@@ -140,13 +140,6 @@ async def release(session: AsyncSession, outbox_ids: Sequence[uuid.UUID]) -> Non
     await queue.release(session, Outbox, outbox_ids)
 
 
-async def outbox_of(session: AsyncSession, user_id: uuid.UUID) -> list[Outbox]:
-    result = await session.scalars(
-        select(Outbox).where(Outbox.user_id == user_id).order_by(Outbox.created_at, Outbox.id)
-    )
-    return list(result)
-
-
 async def claim_reset(session: AsyncSession, token_hash: str, *, now: datetime) -> uuid.UUID | None:
     """Mark a usable reset used in one statement (so it works once) and return its user."""
     user_id: uuid.UUID | None = await session.scalar(
