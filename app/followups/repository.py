@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import (
     BindParameter,
@@ -28,10 +29,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import CompoundSelect
 
 from app.followups.models import Followup
-from app.followups.schedule import DueState, Status
+from app.followups.schedule import DueState, Kind, Status
 
-if TYPE_CHECKING:
-    from app.followups.service import FollowupFilters
+
+@dataclass(frozen=True)
+class FollowupFilters:
+    """The list's filters (the API's query parameters), all optional."""
+
+    due_state: DueState | None = None
+    status: Status | None = None
+    kind: Kind | None = None
+    interview_id: uuid.UUID | None = None
+    due_before: datetime | None = None
 
 
 # What a FollowupRead is made of: hot lists select these columns and read rows as mappings

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -267,20 +266,11 @@ def etag(read: FollowupRead) -> str:
     return strong_etag(read.model_dump_json(exclude={"due_state"}).encode())
 
 
-@dataclass(frozen=True)
-class FollowupFilters:
-    due_state: schedule.DueState | None = None
-    status: Status | None = None
-    kind: Kind | None = None
-    interview_id: uuid.UUID | None = None
-    due_before: datetime | None = None
-
-
 async def list_followups(
     session: AsyncSession,
     *,
     user: User,
-    filters: FollowupFilters,
+    filters: repository.FollowupFilters,
     limit: int,
     cursor: str | None,
     now: datetime,
