@@ -27,10 +27,11 @@ _COLUMNS = (
     " recipient_email, not_before, due_at, status, sent_at, subject, body, draft_edited,"
     " snoozed, cancel_reason, sent_via, send_error, send_requested_at"
 )
+_SCHEDULED = f"status = '{Status.SCHEDULED.value}'"
 _DUE_STATE = {
-    DueState.UPCOMING: "status = 'scheduled' AND not_before > {now}",
-    DueState.DUE: "status = 'scheduled' AND not_before <= {now} AND due_at >= {now}",
-    DueState.OVERDUE: "status = 'scheduled' AND due_at < {now}",
+    DueState.UPCOMING: _SCHEDULED + " AND not_before > {now}",
+    DueState.DUE: _SCHEDULED + " AND not_before <= {now} AND due_at >= {now}",
+    DueState.OVERDUE: _SCHEDULED + " AND due_at < {now}",
 }
 # Filter name -> its condition on the page's rows, `{}` standing for its parameter.
 _FILTERS = {

@@ -30,6 +30,7 @@ from sqlalchemy.sql.selectable import CompoundSelect
 
 from app.followups.models import Followup
 from app.followups.schedule import DueState, Kind, Status
+from app.interviews.models import Interview
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,26 @@ def _due_state_clause(state: DueState) -> ColumnElement[bool]:
     if state is DueState.DUE:
         return and_(scheduled, Followup.not_before <= now, Followup.due_at >= now)
     return and_(scheduled, Followup.due_at < now)
+
+
+async def scheduled_with_interview(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    *where: ColumnElement[bool],
+    order_by: Any,
+    limit: int,
+) -> list[tuple[Followup, str, str]]:
+    """The owner's scheduled follow-ups matching `where`, each with its interview's company
+    and role, by `order_by` then id: the one "what is due" query the reminders, the digest
+    and webhooks ask."""
+    rows = await session.execute(
+        select(Followup, Interview.company, Interview.role)
+        .join(Interview, Interview.id == Followup.interview_id)
+        .where(Followup.user_id == user_id, Followup.status == Status.SCHEDULED.value, *where)
+        .order_by(order_by, Followup.id)
+        .limit(limit)
+    )
+    return [(row[0], row[1], row[2]) for row in rows]
 
 
 _ListShape = tuple[DueState | None, bool, bool, bool, bool, bool]
