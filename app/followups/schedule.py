@@ -46,6 +46,24 @@ class Policy:
 
 
 @dataclass(frozen=True)
+class Bounds:
+    low: int
+    high: int
+
+
+# The one source of the policy's numbers: these defaults (the dataclass above) and ranges
+# feed the API's schemas, the users table's defaults and the Settings form.
+DEFAULT_POLICY: Final = Policy()
+POLICY_BOUNDS: Final = {
+    "thank_you_within_hours": Bounds(1, 720),
+    "check_in_after_days": Bounds(1, 365),
+    "check_in_grace_days": Bounds(0, 365),
+    "send_hour": Bounds(0, 23),
+    "second_check_in_after_days": Bounds(1, 365),
+}
+
+
+@dataclass(frozen=True)
 class PersonFacts:
     key: str
     name: str
