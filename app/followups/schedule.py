@@ -45,6 +45,19 @@ class Policy:
     second_check_in_after_days: int | None = None
 
 
+# The words for each kind, in one place: the pages, Today's cards, the calendar feed.
+KIND_WORDS: Final = {
+    Kind.THANK_YOU: "Thank-you note",
+    Kind.CHECK_IN: "Check-in",
+    Kind.CUSTOM: "Follow-up",
+}
+KIND_SHORT_WORDS: Final = {
+    Kind.THANK_YOU: "thank-you",
+    Kind.CHECK_IN: "check-in",
+    Kind.CUSTOM: "follow-up",
+}
+
+
 @dataclass(frozen=True)
 class Bounds:
     low: int

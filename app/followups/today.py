@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
 from app.followups import drafts, repository, schedule, service
-from app.followups.schedule import DueState, Kind, Status
+from app.followups.schedule import KIND_SHORT_WORDS, KIND_WORDS, DueState, Kind, Status
 from app.followups.schemas import FollowupRead
 from app.time_words import sent_words, span, when
 from app.wire import keyset_cursor, parse_keyset_cursor
@@ -26,7 +26,6 @@ TODAY_SHOWN = 50
 CAME_BACK_WINDOW = timedelta(days=7)
 CAME_BACK_SHOWN = 10
 
-_KIND_WORDS = {Kind.THANK_YOU: "Thank-you note", Kind.CHECK_IN: "Check-in"}
 _SECTION_TITLES = {
     DueState.OVERDUE: "Overdue",
     DueState.DUE: "Due now",
@@ -79,11 +78,6 @@ def _words(user: User, now: datetime, can_send: bool) -> _Words:
 
 # A card previews this much of its draft: a glance, not the letter (the page stays light).
 PREVIEW_LINES, PREVIEW_CHARS = 3, 200
-_SHORT_KIND_WORDS = {
-    Kind.THANK_YOU: "thank-you",
-    Kind.CHECK_IN: "check-in",
-    Kind.CUSTOM: "follow-up",
-}
 
 
 def _preview(body: str) -> str:
@@ -104,7 +98,7 @@ def _past_window(kind: str, due_at: datetime, moved_to: datetime) -> bool:
 
 
 def _title(kind: str, subject: str, name: str | None, nobody: str) -> str:
-    what = _KIND_WORDS.get(Kind(kind)) or subject
+    what = subject if kind == Kind.CUSTOM else KIND_WORDS[Kind(kind)]
     return f"{what} to {name or nobody}"
 
 
@@ -142,7 +136,7 @@ def _card(values: Mapping[str, Any], company: str, role: str, words: _Words) -> 
         id=str(values["id"]),
         interview_id=str(values["interview_id"]),
         title=_title(kind, values["subject"], name, "(no recipient yet)"),
-        what=f"{_SHORT_KIND_WORDS[Kind(kind)]} to {name or 'nobody yet'}",
+        what=f"{KIND_SHORT_WORDS[Kind(kind)]} to {name or 'nobody yet'}",
         preview=_preview(values["body"]),
         about=f"{role} at {company}",
         state_class=state_class,
