@@ -18,7 +18,7 @@ from app.errors import Invalid, Unauthorized
 from app.followups import drafts
 from app.followups import service as followups
 from app.group.schemas import Sharing
-from app.wire import strong_etag
+from app.wire import check_if_match, strong_etag
 
 
 def to_read(user: User, settings: Settings) -> UserRead:
@@ -50,6 +50,21 @@ async def lock(session: AsyncSession, *, user: User) -> User:
     if locked is None:
         raise Unauthorized("This account no longer exists.")
     return locked
+
+
+async def patch_me(
+    session: AsyncSession,
+    *,
+    user: User,
+    patch: MeUpdate,
+    now: datetime,
+    if_match: str | None,
+    settings: Settings,
+) -> User:
+    """PATCH /me: the stored settings, locked, checked against If-Match, then merged."""
+    user = await lock(session, user=user)
+    check_if_match(if_match, etag(to_read(user, settings)))
+    return await update(session, user=user, patch=patch, now=now)
 
 
 async def update(session: AsyncSession, *, user: User, patch: MeUpdate, now: datetime) -> User:
