@@ -1,5 +1,5 @@
 """Test fixtures: a migrated database (SQLite, or Postgres from TEST_DATABASE_URL), the app
-over ASGI, and small factories for users and interviews."""
+over ASGI; the helpers they use are in tests/helpers.py."""
 
 from __future__ import annotations
 
@@ -17,28 +17,26 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app import clock as app_clock
-from app.cli import alembic_config
 from app.config import Settings
 from app.db import sync_url
 from app.main import create_app
-from app.tables import metadata
+from tests.helpers import (
+    NOW,
+    client_of,
+    make_settings,
+    migrate,
+    reset_postgres,
+    user_headers,
+    wipe,
+)
 
 # The real IMAP server (the `dovecot` and `mail_user` fixtures), for any folder's tests.
 pytest_plugins = ["tests.mailbox.dovecot"]
-
-PASSWORD = "correct horse battery staple"
 
 # CI replays the same examples every run, so a red build always means a change broke it.
 hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
-POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
-
-# Every test starts at this instant, whatever day the suite runs: dates written in the tests
-# are relative to it.
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday
-# Also for processes that session-scoped fixtures start before any test's clock.
-os.environ.update(app_clock.environment(NOW, datetime.now(UTC)))
 
 
 @pytest.fixture(autouse=True)
@@ -53,20 +51,6 @@ def clock() -> Iterator[app_clock.Clock]:
     app_clock.clock.reset()
 
 
-def reset_postgres(url: str) -> None:
-    engine = create_engine(sync_url(url), isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
-def migrate(url: str) -> None:
-    from alembic import command
-
-    command.upgrade(alembic_config(url), "head")  # type: ignore[arg-type]
-
-
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = os.environ.get("TEST_DATABASE_URL")
@@ -76,29 +60,6 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'followup.db'}"
     migrate(url)
     yield url
-
-
-def _wipe(url: str) -> None:
-    engine = create_engine(sync_url(url))
-    tables = [t.name for t in metadata.sorted_tables]
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
-        else:
-            for name in reversed(tables):
-                connection.execute(text(f"DELETE FROM {name}"))
-    engine.dispose()
-
-
-def make_settings(database_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "database_url": database_url,
-        "secret_key": "test-secret",
-        "registration": "open",
-        "base_url": "http://testserver",
-    }
-    values.update(overrides)
-    return Settings(**values)
 
 
 @pytest.fixture
@@ -111,7 +72,7 @@ async def app(settings: Settings) -> AsyncIterator[Any]:
     application = create_app(settings)
     yield application
     await application.state.engine.dispose()
-    _wipe(settings.database_url)
+    wipe(settings.database_url)
 
 
 @pytest.fixture
@@ -126,12 +87,7 @@ async def make_app(database_url: str) -> AsyncIterator[Callable[..., Any]]:
     yield make
     for application in made:
         await application.state.engine.dispose()
-    _wipe(database_url)
-
-
-def client_of(app: Any) -> httpx.AsyncClient:
-    """A client of `app` over ASGI; use it as `async with client_of(app) as client:`."""
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    wipe(database_url)
 
 
 @pytest.fixture
@@ -140,63 +96,9 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
-async def register(
-    client: httpx.AsyncClient, email: str = "jane@example.com", name: str = "Jane Doe"
-) -> dict[str, Any]:
-    response = await client.post(
-        "/api/v1/auth/register",
-        json={"email": email, "password": PASSWORD, "display_name": name},
-    )
-    assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
-async def token_for(client: httpx.AsyncClient, email: str) -> str:
-    response = await client.post("/api/v1/tokens", json={"name": "tests"}, auth=(email, PASSWORD))
-    assert response.status_code == 201, response.text
-    return response.json()["token"]  # type: ignore[no-any-return]
-
-
-async def user_headers(
-    client: httpx.AsyncClient, email: str = "jane@example.com", name: str = "Jane Doe"
-) -> dict[str, str]:
-    """Register a user and return the headers that authenticate as them."""
-    await register(client, email, name)
-    return {"Authorization": f"Bearer {await token_for(client, email)}"}
-
-
 @pytest.fixture
 async def jane(client: httpx.AsyncClient) -> dict[str, str]:
     return await user_headers(client)
-
-
-def interview_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "company": "Acme Corp",
-        "role": "Backend Engineer",
-        "starts_at": "2026-12-01T15:00:00+01:00",
-        "people": [
-            {"name": "Ann Lee", "email": "ann@example.com", "role": "interviewer"},
-            {"name": "Bob Stone", "email": "bob@example.com", "role": "recruiter"},
-        ],
-        "highlight": "the event-sourcing migration",
-        "excitement": "owning the billing platform",
-    }
-    body.update(overrides)
-    return body
-
-
-async def create_interview(
-    client: httpx.AsyncClient, headers: dict[str, str], **overrides: Any
-) -> dict[str, Any]:
-    response = await client.post(
-        "/api/v1/interviews", json=interview_body(**overrides), headers=headers
-    )
-    assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
