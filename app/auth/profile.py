@@ -70,9 +70,7 @@ async def patch_me(
 async def update(session: AsyncSession, *, user: User, patch: MeUpdate, now: datetime) -> User:
     """Merge-patch the user's settings; schedule changes recompute what is still to come."""
     fields = patch.model_fields_set
-    if "display_name" in fields:
-        if patch.display_name is None:
-            raise Invalid(["body", "display_name"], "is required and cannot be null")
+    if patch.display_name is not None:  # null was refused while parsing (NotNull)
         user.display_name = patch.display_name
     if "timezone" in fields:
         user.timezone = patch.timezone or "UTC"
