@@ -159,10 +159,6 @@ SECRET_FILES = {
 }
 
 
-def get_settings() -> Settings:
-    return Settings()
-
-
 def project_path(name: str) -> Path:
     """A top-level project file or folder (templates, alembic.ini): inside the `app` package
     when installed from the wheel (setup.py puts them there), beside it in a checkout, else

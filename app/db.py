@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
@@ -104,12 +104,6 @@ async def get_for_update(
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(key_share=True)
     return await session.scalar(query)
-
-
-class OwnedMixin:
-    """Every user-owned row: an opaque UUID and its owner."""
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
 
 
 def utcnow() -> datetime:

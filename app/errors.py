@@ -50,10 +50,6 @@ class AppError(Exception):
             self.headers = headers
 
 
-class BadRequest(AppError):
-    status, slug, title = 400, "bad-request", "Bad request"
-
-
 class Unauthorized(AppError):
     status, slug, title = 401, "unauthorized", "Authentication required"
 

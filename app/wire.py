@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import json
 import re
+import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 from zoneinfo import available_timezones
@@ -254,6 +255,25 @@ def decode_cursor(cursor: str, arity: int) -> list[str]:
     ):
         raise Invalid(["query", "cursor"], "not a cursor this API returned")
     return parts
+
+
+def keyset_cursor(at: datetime, row_id: uuid.UUID | str) -> str:
+    """The cursor after a row of a list ordered by (an instant, id)."""
+    return encode_cursor(at.isoformat(), str(row_id))
+
+
+def parse_keyset_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """The (instant, id) a `keyset_cursor` names, None for no cursor, or a 422 on `cursor`."""
+    if cursor is None:
+        return None
+    at, row_id = decode_cursor(cursor, 2)
+    try:
+        after = (datetime.fromisoformat(at), uuid.UUID(row_id))
+    except ValueError:
+        raise Invalid(["query", "cursor"], "not a cursor this API returned") from None
+    if after[0].tzinfo is None:
+        raise Invalid(["query", "cursor"], "not a cursor this API returned")
+    return after
 
 
 def strong_etag(payload: bytes) -> str:

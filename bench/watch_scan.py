@@ -30,7 +30,7 @@ from app.mailbox import secrets
 from app.mailbox.models import Mailbox
 from app.main import create_app
 from app.reminders.worker import Worker
-from tests.conftest import (
+from tests.helpers import (
     client_of,
     create_interview,
     make_settings,

@@ -10,7 +10,7 @@ import pytest
 from app import __version__
 from app.db import async_url
 from app.main import create_app
-from tests.conftest import (
+from tests.helpers import (
     PASSWORD,
     POSTGRES,
     client_of,

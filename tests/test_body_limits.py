@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import PASSWORD, client_of, interview_body
+from tests.helpers import PASSWORD, client_of, interview_body
 
 MB = 1024 * 1024
 Headers = dict[str, str]

@@ -17,7 +17,7 @@ import pytest
 from app import __version__
 from app.cli import alembic_config, main, openapi_json, schema_revisions
 from app.config import Settings
-from tests.conftest import PASSWORD, ROOT, client_of, register
+from tests.helpers import PASSWORD, ROOT, client_of, register
 
 
 @pytest.fixture

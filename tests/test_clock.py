@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from app import clock as app_clock
-from tests.conftest import NOW, PASSWORD, ROOT, register
+from tests.helpers import NOW, PASSWORD, ROOT, register
 
 EMAIL = "jane@example.com"
 

@@ -9,7 +9,7 @@ import json
 import httpx
 
 from app.web.compression import MINIMUM_SIZE
-from tests.conftest import create_interview
+from tests.helpers import create_interview
 
 GZIP = {"Accept-Encoding": "gzip"}
 PLAIN = {"Accept-Encoding": "identity"}

@@ -26,7 +26,7 @@ from app import __version__
 from app.config import Settings
 from app.db import sync_url
 from tests.browser.live import free_port
-from tests.conftest import POSTGRES, migrate
+from tests.helpers import POSTGRES, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"

@@ -24,7 +24,7 @@ from app.interviews import reads as interview_reads
 from app.interviews.models import Interview
 from app.interviews.schemas import InterviewRead
 from app.wire import Page
-from tests.conftest import create_interview
+from tests.helpers import create_interview
 
 Headers = dict[str, str]
 COMPARED = ("content-type", "etag", "vary", "content-length")

@@ -24,7 +24,7 @@ from schemathesis.core.parameters import ParameterLocation
 
 from app.cli import openapi_json
 from tests.browser.live import followup_command, free_port
-from tests.conftest import PASSWORD, POSTGRES, _wipe, interview_body
+from tests.helpers import PASSWORD, POSTGRES, interview_body, wipe
 
 # Fixed, so a run is repeatable; override to explore (e.g. FUZZ_SEED=7 FUZZ_EXAMPLES=300).
 SEED = int(os.environ.get("FUZZ_SEED", "20261201"))
@@ -306,7 +306,7 @@ def fuzz_server(
     finally:
         _stop(process)
         if POSTGRES:
-            _wipe(database_url)
+            wipe(database_url)
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import httpx
 
 from app import clock
 from tests.browser.live import followup_command, serve
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 def _token(client: httpx.Client, email: str) -> dict[str, str]:

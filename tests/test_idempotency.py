@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from app.idempotency import Idempotency
-from tests.conftest import POSTGRES, interview_body, token_for
+from tests.helpers import POSTGRES, interview_body, token_for
 
 Headers = dict[str, str]
 

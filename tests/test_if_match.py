@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.admin.conftest import account
-from tests.conftest import create_interview
+from tests.helpers import create_interview
 
 WRITERS = 50  # sent at once, all with the same ETag
 ROUNDS = 2

@@ -16,7 +16,7 @@ import pytest
 from fastapi.routing import iter_route_contexts
 
 from app.main import create_app
-from tests.conftest import PASSWORD, create_interview, make_settings, register
+from tests.helpers import PASSWORD, create_interview, make_settings, register
 
 PATH_PARAMETER = re.compile(r"\{(\w+)\}")
 DOCUMENT = create_app(make_settings("sqlite:///:memory:")).openapi()

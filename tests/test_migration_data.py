@@ -20,7 +20,7 @@ from app import cli, clock
 from app.cli import alembic_config
 from app.db import sync_url
 from app.main import create_app
-from tests.conftest import PASSWORD, ROOT, client_of, interview_body, make_settings
+from tests.helpers import PASSWORD, ROOT, client_of, interview_body, make_settings
 
 # The tables the data set below fills (every one there is as this is written).
 FILLED = [

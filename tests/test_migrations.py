@@ -12,7 +12,7 @@ from sqlalchemy import Engine, MetaData, Table, create_engine, insert, inspect, 
 from app.cli import alembic_config
 from app.db import sync_url
 from app.tables import metadata
-from tests.conftest import NOW
+from tests.helpers import NOW
 
 
 def _tables(url: str) -> set[str]:

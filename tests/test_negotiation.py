@@ -15,7 +15,7 @@ from starlette.datastructures import Headers
 
 from app.interviews import reads as interview_reads
 from app.web.htmx import prefers_html, wants_html
-from tests.conftest import ROOT, create_interview, user_headers
+from tests.helpers import ROOT, create_interview, user_headers
 
 TOOL = {"Accept": "application/json"}
 HTMX = {"HX-Request": "true", "Accept": "*/*"}  # what htmx sends

@@ -17,7 +17,7 @@ from app import __version__, clock
 from app.config import Settings
 from app.logs import JsonFormatter, RequestIdFilter, log_config, loggable_path, request_id
 from app.mailbox.models import Mailbox
-from tests.conftest import client_of, create_interview, user_headers
+from tests.helpers import client_of, create_interview, user_headers
 from tests.webhooks.test_api import HOOK
 
 

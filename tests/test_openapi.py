@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from app.webhooks.schemas import Event
-from tests.conftest import PASSWORD, ROOT, client_of, interview_body, register, token_for
+from tests.helpers import PASSWORD, ROOT, client_of, interview_body, register, token_for
 
 INVITES = ROOT / "tests" / "fixtures" / "invites"
 

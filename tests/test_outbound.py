@@ -11,7 +11,7 @@ import pytest
 from app import outbound
 from app.reminders.worker import BATCH as MAIL_BATCH
 from app.webhooks.deliver import BATCH as WEBHOOK_BATCH
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 
 @pytest.mark.parametrize("deadline", [0.5, outbound.OUTBOUND_DEADLINE_SECONDS, 300])

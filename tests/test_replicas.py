@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.browser.live import PASSWORD, LiveServer, serve
-from tests.conftest import interview_body, new_databases
+from tests.helpers import interview_body, new_databases
 
 COOKIE = "followup_session"
 

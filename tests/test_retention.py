@@ -25,7 +25,7 @@ from app.reminders.models import Outbox, PasswordReset
 from app.reminders.worker import Worker
 from app.webhooks.models import Webhook, WebhookDelivery
 from tests.browser.live import followup_command
-from tests.conftest import NOW, POSTGRES, make_settings
+from tests.helpers import NOW, POSTGRES, make_settings
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)

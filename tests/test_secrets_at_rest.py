@@ -17,7 +17,7 @@ from app.reminders import mail
 from app.reminders.worker import Worker
 from app.tables import metadata
 from tests.admin.conftest import account
-from tests.conftest import PASSWORD, client_of, register
+from tests.helpers import PASSWORD, client_of, login, register
 from tests.reminders.conftest import SmtpServer, mail_settings, smtp
 
 __all__ = ["smtp"]  # the fixture, used by name
@@ -81,11 +81,6 @@ async def confirm(client: httpx.AsyncClient, token: str, password: str) -> int:
     return response.status_code
 
 
-async def login(client: httpx.AsyncClient, email: str, password: str) -> int:
-    response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
-    return response.status_code
-
-
 async def test_a_self_service_reset_link_is_stored_nowhere_and_the_emailed_one_works_once(
     make_app: Any, database_url: str, smtp: SmtpServer
 ) -> None:
@@ -102,7 +97,7 @@ async def test_a_self_service_reset_link_is_stored_nowhere_and_the_emailed_one_w
 
         assert await confirm(client, token_of(link), NEW_PASSWORD) == 204
         assert await confirm(client, token_of(link), SECOND_PASSWORD) == 422
-        assert await login(client, "jane@example.com", NEW_PASSWORD) == 200
+        assert (await login(client, "jane@example.com", NEW_PASSWORD)).status_code == 200
         assert await places_holding(app, token_of(link)) == []
 
 
@@ -128,7 +123,7 @@ async def test_an_admin_reset_stores_neither_the_shown_nor_the_emailed_link(
         # Two links to one reset: the first one used sets the password, the other is dead.
         assert await confirm(client, token_of(emailed), NEW_PASSWORD) == 204
         assert await confirm(client, token_of(shown), SECOND_PASSWORD) == 422
-        assert await login(client, "bob@example.com", NEW_PASSWORD) == 200
+        assert (await login(client, "bob@example.com", NEW_PASSWORD)).status_code == 200
 
 
 async def test_the_emailed_admin_reset_link_says_the_admin_made_it_and_lasts_a_day(

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from app import clock
-from tests.conftest import PASSWORD, create_interview, register
+from tests.helpers import PASSWORD, create_interview, register
 
 HTMX = {"HX-Request": "true"}
 

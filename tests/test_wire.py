@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import create_interview, interview_body
+from tests.helpers import create_interview, interview_body
 
 
 async def post_interview(

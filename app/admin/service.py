@@ -21,22 +21,12 @@ from app.auth import repository as accounts
 from app.auth import service as auth
 from app.auth.models import Invite, User
 from app.config import Settings
-from app.errors import Conflict, Invalid, NotFound
+from app.errors import Conflict, NotFound
 from app.reminders import service as reminders
-from app.wire import Page, check_if_match, decode_cursor, encode_cursor, strong_etag
+from app.wire import Page, check_if_match, keyset_cursor, parse_keyset_cursor, strong_etag
 
 # An admin hands the link over by hand, which may take longer than the emailed hour.
 ADMIN_RESET_VALID_FOR = timedelta(hours=24)
-
-
-def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if cursor is None:
-        return None
-    created_at, row_id = decode_cursor(cursor, 2)
-    try:
-        return datetime.fromisoformat(created_at), uuid.UUID(row_id)
-    except ValueError:
-        raise Invalid(["query", "cursor"], "not a cursor this API returned") from None
 
 
 def member_read(user: User) -> MemberRead:
@@ -57,11 +47,11 @@ def etag(read: MemberRead) -> str:
 async def list_members(
     session: AsyncSession, *, limit: int, cursor: str | None
 ) -> Page[MemberRead]:
-    rows = await repository.members(session, after=_after(cursor), limit=limit + 1)
+    rows = await repository.members(session, after=parse_keyset_cursor(cursor), limit=limit + 1)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].created_at.isoformat(), str(rows[-1].id))
+        next_cursor = keyset_cursor(rows[-1].created_at, rows[-1].id)
     return Page[MemberRead](
         items=[MemberRead.model_validate(row, from_attributes=True) for row in rows],
         next_cursor=next_cursor,
@@ -172,11 +162,11 @@ def invite_read(invite: Invite, now: datetime) -> InviteRead:
 async def list_invites(
     session: AsyncSession, *, limit: int, cursor: str | None, now: datetime
 ) -> Page[InviteRead]:
-    rows = await repository.invites(session, after=_after(cursor), limit=limit + 1)
+    rows = await repository.invites(session, after=parse_keyset_cursor(cursor), limit=limit + 1)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].created_at.isoformat(), str(rows[-1].id))
+        next_cursor = keyset_cursor(rows[-1].created_at, rows[-1].id)
     return Page[InviteRead](items=[invite_read(i, now) for i in rows], next_cursor=next_cursor)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import OWNED_BY_USER, Base, utcnow
+from app.followups.schedule import DEFAULT_POLICY
 
 
 class User(Base):
@@ -31,11 +32,17 @@ class User(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     # Follow-up policy (DESIGN.md "Policy").
-    thank_you_within_hours: Mapped[int] = mapped_column(Integer, default=48)
-    check_in_after_days: Mapped[int] = mapped_column(Integer, default=14)
-    check_in_grace_days: Mapped[int] = mapped_column(Integer, default=1)
-    send_hour: Mapped[int] = mapped_column(Integer, default=9)
-    skip_weekends: Mapped[bool] = mapped_column(Boolean, default=True)
+    thank_you_within_hours: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_POLICY.thank_you_within_hours
+    )
+    check_in_after_days: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_POLICY.check_in_after_days
+    )
+    check_in_grace_days: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_POLICY.check_in_grace_days
+    )
+    send_hour: Mapped[int] = mapped_column(Integer, default=DEFAULT_POLICY.send_hour)
+    skip_weekends: Mapped[bool] = mapped_column(Boolean, default=DEFAULT_POLICY.skip_weekends)
     second_check_in_after_days: Mapped[int | None] = mapped_column(Integer)
 
     # Draft templates; null means the built-in default.

@@ -18,7 +18,7 @@ from app.errors import Invalid, Unauthorized
 from app.followups import drafts
 from app.followups import service as followups
 from app.group.schemas import Sharing
-from app.wire import strong_etag
+from app.wire import check_if_match, strong_etag
 
 
 def to_read(user: User, settings: Settings) -> UserRead:
@@ -52,12 +52,25 @@ async def lock(session: AsyncSession, *, user: User) -> User:
     return locked
 
 
+async def patch_me(
+    session: AsyncSession,
+    *,
+    user: User,
+    patch: MeUpdate,
+    now: datetime,
+    if_match: str | None,
+    settings: Settings,
+) -> User:
+    """PATCH /me: the stored settings, locked, checked against If-Match, then merged."""
+    user = await lock(session, user=user)
+    check_if_match(if_match, etag(to_read(user, settings)))
+    return await update(session, user=user, patch=patch, now=now)
+
+
 async def update(session: AsyncSession, *, user: User, patch: MeUpdate, now: datetime) -> User:
     """Merge-patch the user's settings; schedule changes recompute what is still to come."""
     fields = patch.model_fields_set
-    if "display_name" in fields:
-        if patch.display_name is None:
-            raise Invalid(["body", "display_name"], "is required and cannot be null")
+    if patch.display_name is not None:  # null was refused while parsing (NotNull)
         user.display_name = patch.display_name
     if "timezone" in fields:
         user.timezone = patch.timezone or "UTC"

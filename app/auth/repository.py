@@ -44,14 +44,6 @@ async def user_by_email(session: AsyncSession, email: str) -> User | None:
     return await session.scalar(select(User).where(User.email == email.lower()))
 
 
-async def usable_invite(session: AsyncSession, code_hash: str, *, now: datetime) -> Invite | None:
-    return await session.scalar(
-        select(Invite).where(
-            Invite.code_hash == code_hash, Invite.used_at.is_(None), Invite.expires_at > now
-        )
-    )
-
-
 async def claim_invite(session: AsyncSession, code_hash: str, *, now: datetime) -> uuid.UUID | None:
     """Mark a usable invite used in one statement, so of two registrations racing for it
     only one gets its id; the other waits for the row lock and then finds it used."""

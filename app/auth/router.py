@@ -40,7 +40,6 @@ from app.errors import problems
 from app.web.htmx import HtmxDep, respond
 from app.web.responses import created, json_response
 from app.web.templating import render
-from app.wire import check_if_match
 
 router = APIRouter(prefix="/api/v1", responses=problems(500))
 
@@ -299,9 +298,9 @@ async def update_me(
     htmx: HtmxDep,
     if_match: IfMatch = None,
 ) -> Response:
-    user = await profile.lock(session, user=user)
-    check_if_match(if_match, profile.etag(profile.to_read(user, get_settings(request))))
-    user = await profile.update(session, user=user, patch=data, now=now)
+    user = await profile.patch_me(
+        session, user=user, patch=data, now=now, if_match=if_match, settings=get_settings(request)
+    )
     read = profile.to_read(user, get_settings(request))
     # To the Settings page: the section that was saved, re-rendered from what is now stored.
     return respond(

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, EmailStr, Field, StrictBool, StringConstraints
 
+from app.followups.schedule import DEFAULT_POLICY, POLICY_BOUNDS
 from app.group.schemas import Sharing
 from app.wire import Input, Instant, Integer, NotNull, Storable, Str200, TimeZoneName
 
@@ -38,24 +39,58 @@ class LoginIn(Input):
     )
 
 
+_D, _B = DEFAULT_POLICY, POLICY_BOUNDS
+
+
 class Policy(BaseModel):
-    thank_you_within_hours: int = Field(default=48, ge=1, le=720)
-    check_in_after_days: int = Field(default=14, ge=1, le=365)
-    check_in_grace_days: int = Field(default=1, ge=0, le=365)
-    send_hour: int = Field(default=9, ge=0, le=23, description="Local hour (0-23).")
-    skip_weekends: bool = True
-    second_check_in_after_days: int | None = Field(default=None, ge=1, le=365)
+    thank_you_within_hours: int = Field(
+        default=_D.thank_you_within_hours,
+        ge=_B["thank_you_within_hours"].low,
+        le=_B["thank_you_within_hours"].high,
+    )
+    check_in_after_days: int = Field(
+        default=_D.check_in_after_days,
+        ge=_B["check_in_after_days"].low,
+        le=_B["check_in_after_days"].high,
+    )
+    check_in_grace_days: int = Field(
+        default=_D.check_in_grace_days,
+        ge=_B["check_in_grace_days"].low,
+        le=_B["check_in_grace_days"].high,
+    )
+    send_hour: int = Field(
+        default=_D.send_hour,
+        ge=_B["send_hour"].low,
+        le=_B["send_hour"].high,
+        description="Local hour (0-23).",
+    )
+    skip_weekends: bool = _D.skip_weekends
+    second_check_in_after_days: int | None = Field(
+        default=_D.second_check_in_after_days,
+        ge=_B["second_check_in_after_days"].low,
+        le=_B["second_check_in_after_days"].high,
+    )
 
 
 class PolicyPatch(Input):
     """Merged key by key; null puts back the default."""
 
-    thank_you_within_hours: Integer | None = Field(default=None, ge=1, le=720)
-    check_in_after_days: Integer | None = Field(default=None, ge=1, le=365)
-    check_in_grace_days: Integer | None = Field(default=None, ge=0, le=365)
-    send_hour: Integer | None = Field(default=None, ge=0, le=23)
+    thank_you_within_hours: Integer | None = Field(
+        default=None, ge=_B["thank_you_within_hours"].low, le=_B["thank_you_within_hours"].high
+    )
+    check_in_after_days: Integer | None = Field(
+        default=None, ge=_B["check_in_after_days"].low, le=_B["check_in_after_days"].high
+    )
+    check_in_grace_days: Integer | None = Field(
+        default=None, ge=_B["check_in_grace_days"].low, le=_B["check_in_grace_days"].high
+    )
+    send_hour: Integer | None = Field(default=None, ge=_B["send_hour"].low, le=_B["send_hour"].high)
     skip_weekends: StrictBool | None = None
-    second_check_in_after_days: Integer | None = Field(default=None, ge=1, le=365)
+    second_check_in_after_days: Integer | None = Field(
+        default=None,
+        ge=_B["second_check_in_after_days"].low,
+        le=_B["second_check_in_after_days"].high,
+    )
 
 
 class Templates(BaseModel):

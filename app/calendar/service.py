@@ -15,15 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.models import User
 from app.errors import NotFound
 from app.followups import repository as followups
-from app.followups.schedule import Kind
+from app.followups.schedule import KIND_WORDS, Kind
 from app.interviews import repository as interviews
 
 _MAC_LENGTH = 43  # 256 bits, URL-safe base64 without padding
-_KIND_WORDS = {
-    Kind.THANK_YOU: "Thank-you note",
-    Kind.CHECK_IN: "Check-in",
-    Kind.CUSTOM: "Follow-up",
-}
 FEED_EVENT_MINUTES = 15
 
 
@@ -79,7 +74,7 @@ async def feed(session: AsyncSession, *, user: User, base_url: str, now: datetim
     for row, _interview_id, company, _role in await followups.scheduled_with_interviews(
         session, user.id, limit=2000
     ):
-        words = _KIND_WORDS.get(Kind(row.kind), "Follow-up")
+        words = KIND_WORDS[Kind(row.kind)]
         who = row.recipient_name or "(no recipient yet)"
         link = f"{base_url}/followups/{row.id}"
         event = Event()

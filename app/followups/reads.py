@@ -19,7 +19,7 @@ from app.auth.reads import VIEWER, VIEWER_COLUMNS, Viewer, viewer_of
 from app.db import Driver
 from app.followups import drafts, schedule
 from app.followups.schedule import DueState, Status
-from app.wire import encode_cursor
+from app.wire import keyset_cursor
 
 # The columns of a FollowupRead (repository.READ_COLUMNS); ids as text, which orjson writes.
 _COLUMNS = (
@@ -27,10 +27,11 @@ _COLUMNS = (
     " recipient_email, not_before, due_at, status, sent_at, subject, body, draft_edited,"
     " snoozed, cancel_reason, sent_via, send_error, send_requested_at"
 )
+_SCHEDULED = f"status = '{Status.SCHEDULED.value}'"
 _DUE_STATE = {
-    DueState.UPCOMING: "status = 'scheduled' AND not_before > {now}",
-    DueState.DUE: "status = 'scheduled' AND not_before <= {now} AND due_at >= {now}",
-    DueState.OVERDUE: "status = 'scheduled' AND due_at < {now}",
+    DueState.UPCOMING: _SCHEDULED + " AND not_before > {now}",
+    DueState.DUE: _SCHEDULED + " AND not_before <= {now} AND due_at >= {now}",
+    DueState.OVERDUE: _SCHEDULED + " AND due_at < {now}",
 }
 # Filter name -> its condition on the page's rows, `{}` standing for its parameter.
 _FILTERS = {
@@ -131,7 +132,7 @@ def page_json(rows: list[Mapping[str, Any]], limit: int, now: datetime) -> bytes
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1]["due_at"].isoformat(), rows[-1]["id_text"])
+        next_cursor = keyset_cursor(rows[-1]["due_at"], rows[-1]["id_text"])
     items = []
     for row in rows:
         head, tail = wire_parts(row, now)

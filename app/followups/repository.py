@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import (
     BindParameter,
@@ -28,10 +29,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import CompoundSelect
 
 from app.followups.models import Followup, joins_its_interview
-from app.followups.schedule import DueState, Status
+from app.followups.schedule import DueState, Kind, Status
+from app.interviews.models import Interview
 
-if TYPE_CHECKING:
-    from app.followups.service import FollowupFilters
+
+@dataclass(frozen=True)
+class FollowupFilters:
+    """The list's filters (the API's query parameters), all optional."""
+
+    due_state: DueState | None = None
+    status: Status | None = None
+    kind: Kind | None = None
+    interview_id: uuid.UUID | None = None
+    due_before: datetime | None = None
 
 
 # What a FollowupRead is made of: hot lists select these columns and read rows as mappings
@@ -65,6 +75,26 @@ def _due_state_clause(state: DueState) -> ColumnElement[bool]:
     if state is DueState.DUE:
         return and_(scheduled, Followup.not_before <= now, Followup.due_at >= now)
     return and_(scheduled, Followup.due_at < now)
+
+
+async def scheduled_with_interview(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    *where: ColumnElement[bool],
+    order_by: Any,
+    limit: int,
+) -> list[tuple[Followup, str, str]]:
+    """The owner's scheduled follow-ups matching `where`, each with its interview's company
+    and role, by `order_by` then id: the one "what is due" query the reminders, the digest
+    and webhooks ask."""
+    rows = await session.execute(
+        select(Followup, Interview.company, Interview.role)
+        .join(Interview, joins_its_interview())
+        .where(Followup.user_id == user_id, Followup.status == Status.SCHEDULED.value, *where)
+        .order_by(order_by, Followup.id)
+        .limit(limit)
+    )
+    return [(row[0], row[1], row[2]) for row in rows]
 
 
 _ListShape = tuple[DueState | None, bool, bool, bool, bool, bool]

@@ -20,6 +20,7 @@ from app.deps import (
 )
 from app.errors import problems
 from app.followups import service, today
+from app.followups.repository import FollowupFilters
 from app.followups.schedule import DueState, Kind, Status
 from app.followups.schemas import FollowupCreate, FollowupRead, FollowupUpdate
 from app.idempotency import IdempotencyDep
@@ -83,7 +84,7 @@ async def list_followups(
             more=more,
             snooze_tomorrow=today.snooze_until_tomorrow(user, now),
         )
-    filters = service.FollowupFilters(
+    filters = FollowupFilters(
         due_state=due_state,
         status=status,
         kind=kind,

@@ -45,6 +45,37 @@ class Policy:
     second_check_in_after_days: int | None = None
 
 
+# The words for each kind, in one place: the pages, Today's cards, the calendar feed.
+KIND_WORDS: Final = {
+    Kind.THANK_YOU: "Thank-you note",
+    Kind.CHECK_IN: "Check-in",
+    Kind.CUSTOM: "Follow-up",
+}
+KIND_SHORT_WORDS: Final = {
+    Kind.THANK_YOU: "thank-you",
+    Kind.CHECK_IN: "check-in",
+    Kind.CUSTOM: "follow-up",
+}
+
+
+@dataclass(frozen=True)
+class Bounds:
+    low: int
+    high: int
+
+
+# The one source of the policy's numbers: these defaults (the dataclass above) and ranges
+# feed the API's schemas, the users table's defaults and the Settings form.
+DEFAULT_POLICY: Final = Policy()
+POLICY_BOUNDS: Final = {
+    "thank_you_within_hours": Bounds(1, 720),
+    "check_in_after_days": Bounds(1, 365),
+    "check_in_grace_days": Bounds(0, 365),
+    "send_hour": Bounds(0, 23),
+    "second_check_in_after_days": Bounds(1, 365),
+}
+
+
 @dataclass(frozen=True)
 class PersonFacts:
     key: str

@@ -101,12 +101,4 @@ class FollowupCreate(Input):
     body: Body = ""
 
 
-class FollowupListParams(BaseModel):
-    due_state: DueState | None = None
-    status: Status | None = None
-    kind: Kind | None = None
-    interview_id: uuid.UUID | None = None
-    due_before: Instant | None = None
-
-
 DueStateFilter = Literal["upcoming", "due", "overdue"]

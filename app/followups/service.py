@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,7 +28,7 @@ from app.interviews.models import Interview, Person
 from app.mailbox import repository as mailboxes
 from app.webhooks import service as webhooks
 from app.webhooks.schemas import Event
-from app.wire import Page, check_if_match, decode_cursor, encode_cursor, strong_etag
+from app.wire import Page, check_if_match, keyset_cursor, parse_keyset_cursor, strong_etag
 
 SUBJECT_MAX, BODY_MAX = 300, 20000
 
@@ -267,31 +266,16 @@ def etag(read: FollowupRead) -> str:
     return strong_etag(read.model_dump_json(exclude={"due_state"}).encode())
 
 
-@dataclass(frozen=True)
-class FollowupFilters:
-    due_state: schedule.DueState | None = None
-    status: Status | None = None
-    kind: Kind | None = None
-    interview_id: uuid.UUID | None = None
-    due_before: datetime | None = None
-
-
 async def list_followups(
     session: AsyncSession,
     *,
     user: User,
-    filters: FollowupFilters,
+    filters: repository.FollowupFilters,
     limit: int,
     cursor: str | None,
     now: datetime,
 ) -> Page[FollowupRead]:
-    after: tuple[datetime, uuid.UUID] | None = None
-    if cursor is not None:
-        due_at, row_id = decode_cursor(cursor, 2)
-        try:
-            after = (datetime.fromisoformat(due_at), uuid.UUID(row_id))
-        except ValueError:
-            raise Invalid(["query", "cursor"], "not a cursor this API returned") from None
+    after = parse_keyset_cursor(cursor)
     rows = await repository.list_for_user(
         session, user.id, filters=filters, after=after, limit=limit + 1, now=now
     )
@@ -299,7 +283,7 @@ async def list_followups(
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = encode_cursor(last["due_at"].isoformat(), str(last["id"]))
+        next_cursor = keyset_cursor(last["due_at"], last["id"])
     return Page[FollowupRead](items=[read_of(r, now) for r in rows], next_cursor=next_cursor)
 
 
@@ -400,19 +384,17 @@ async def mark_sent_by_app(
 def _set_status(row: Followup, patch: FollowupUpdate, *, outcome: str, now: datetime) -> bool:
     """Apply `status`/`sent_at`; True when this marks the first check-in sent while pending
     (which starts a second check-in, if the policy asks for one)."""
-    fields = patch.model_fields_set
-    if "status" not in fields:
-        if "sent_at" in fields:
+    status = patch.status  # None only when absent: null was refused while parsing (NotNull)
+    if status is None:
+        if "sent_at" in patch.model_fields_set:
             if row.status != Status.SENT or patch.sent_at is None:
                 raise Invalid(["body", "sent_at"], "sent_at can only be set on a sent follow-up")
             row.sent_at = patch.sent_at
         return False
-    if patch.status is None:
-        raise Invalid(["body", "status"], "status cannot be null")
-    if patch.status != SettableStatus.SENT and patch.sent_at is not None:
+    if status != SettableStatus.SENT and patch.sent_at is not None:
         raise Invalid(["body", "sent_at"], "sent_at goes only with status `sent`")
     starts_second = False
-    if patch.status == SettableStatus.SENT:
+    if status == SettableStatus.SENT:
         starts_second = (
             row.status != Status.SENT
             and row.plan_key == schedule.CHECK_IN_KEY
@@ -425,9 +407,9 @@ def _set_status(row: Followup, patch: FollowupUpdate, *, outcome: str, now: date
     else:
         # Not sent (any more): nothing of a sending is left to thread onto or to show.
         row.sent_at = row.sent_via = row.message_id = None
-    if row.status != patch.status.value:
+    if row.status != status.value:
         row.send_error = None
-    row.status = patch.status.value
+    row.status = status.value
     row.cancelled_by_outcome, row.cancel_reason = False, None
     return starts_second
 
@@ -453,12 +435,6 @@ def _edit_draft(row: Followup, patch: FollowupUpdate, interview: Interview, user
 
 def _snooze(row: Followup, patch: FollowupUpdate) -> None:
     fields = patch.model_fields_set
-    if ("not_before" in fields and patch.not_before is None) or (
-        "due_at" in fields and patch.due_at is None
-    ):
-        raise Invalid(
-            ["body", "not_before" if patch.not_before is None else "due_at"], "cannot be null"
-        )
     window = row.due_at - row.not_before
     not_before = patch.not_before or row.not_before
     due_at = patch.due_at or row.due_at

@@ -14,12 +14,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
-from app.errors import Invalid
 from app.followups import drafts, repository, schedule, service
-from app.followups.schedule import DueState, Kind, Status
+from app.followups.schedule import KIND_SHORT_WORDS, KIND_WORDS, DueState, Kind, Status
 from app.followups.schemas import FollowupRead
 from app.time_words import sent_words, span, when
-from app.wire import decode_cursor, encode_cursor
+from app.wire import keyset_cursor, parse_keyset_cursor
 
 # Each Today section shows at most this many follow-ups; "Show more" pages through the rest.
 TODAY_SHOWN = 50
@@ -27,7 +26,6 @@ TODAY_SHOWN = 50
 CAME_BACK_WINDOW = timedelta(days=7)
 CAME_BACK_SHOWN = 10
 
-_KIND_WORDS = {Kind.THANK_YOU: "Thank-you note", Kind.CHECK_IN: "Check-in"}
 _SECTION_TITLES = {
     DueState.OVERDUE: "Overdue",
     DueState.DUE: "Due now",
@@ -80,11 +78,6 @@ def _words(user: User, now: datetime, can_send: bool) -> _Words:
 
 # A card previews this much of its draft: a glance, not the letter (the page stays light).
 PREVIEW_LINES, PREVIEW_CHARS = 3, 200
-_SHORT_KIND_WORDS = {
-    Kind.THANK_YOU: "thank-you",
-    Kind.CHECK_IN: "check-in",
-    Kind.CUSTOM: "follow-up",
-}
 
 
 def _preview(body: str) -> str:
@@ -105,7 +98,7 @@ def _past_window(kind: str, due_at: datetime, moved_to: datetime) -> bool:
 
 
 def _title(kind: str, subject: str, name: str | None, nobody: str) -> str:
-    what = _KIND_WORDS.get(Kind(kind)) or subject
+    what = subject if kind == Kind.CUSTOM else KIND_WORDS[Kind(kind)]
     return f"{what} to {name or nobody}"
 
 
@@ -143,7 +136,7 @@ def _card(values: Mapping[str, Any], company: str, role: str, words: _Words) -> 
         id=str(values["id"]),
         interview_id=str(values["interview_id"]),
         title=_title(kind, values["subject"], name, "(no recipient yet)"),
-        what=f"{_SHORT_KIND_WORDS[Kind(kind)]} to {name or 'nobody yet'}",
+        what=f"{KIND_SHORT_WORDS[Kind(kind)]} to {name or 'nobody yet'}",
         preview=_preview(values["body"]),
         about=f"{role} at {company}",
         state_class=state_class,
@@ -246,7 +239,7 @@ def _next_cursor(rows: list[Any], limit: int) -> str | None:
     if len(rows) <= limit:
         return None
     last = rows[limit - 1]
-    return encode_cursor(last["due_at"].isoformat(), str(last["id"]))
+    return keyset_cursor(last["due_at"], last["id"])
 
 
 def _section_cards(rows: list[Any], state: DueState, words: _Words) -> list[Card]:
@@ -341,13 +334,7 @@ async def more(
     limit: int,
     now: datetime,
 ) -> More:
-    after: tuple[datetime, uuid.UUID] | None = None
-    if cursor is not None:
-        due_at, row_id = decode_cursor(cursor, 2)
-        try:
-            after = (datetime.fromisoformat(due_at), uuid.UUID(row_id))
-        except ValueError:
-            raise Invalid(["query", "cursor"], "not a cursor this API returned") from None
+    after = parse_keyset_cursor(cursor)
     rows = await repository.today_section_after(
         session, user.id, state, after=after, limit=limit + 1, now=now
     )

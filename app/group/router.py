@@ -30,7 +30,6 @@ router = APIRouter(prefix="/api/v1/group", tags=["group"], responses=problems(50
 
 BOARD = "group/_board.html"
 TEMPLATES = "group/_templates.html"
-SETTINGS = "group/_settings.html"
 
 Weeks = Annotated[
     int,

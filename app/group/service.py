@@ -33,7 +33,7 @@ from app.group.schemas import (
     Week,
     WeekCounts,
 )
-from app.wire import Page, decode_cursor, encode_cursor
+from app.wire import Page, keyset_cursor, parse_keyset_cursor
 
 DEFAULT_WEEKS = 8
 MAX_WEEKS = 26
@@ -187,21 +187,13 @@ def to_read(row: GroupTemplate, author: str, viewer: User) -> GroupTemplateRead:
 async def list_templates(
     session: AsyncSession, *, viewer: User, limit: int, cursor: str | None
 ) -> Page[GroupTemplateRead]:
-    after = None
-    if cursor is not None:
-        created_at, row_id = decode_cursor(cursor, 2)
-        try:
-            after = (datetime.fromisoformat(created_at), uuid.UUID(row_id))
-        except ValueError:
-            raise Invalid(["query", "cursor"], "not a cursor this API returned") from None
-        if after[0].tzinfo is None:
-            raise Invalid(["query", "cursor"], "not a cursor this API returned")
+    after = parse_keyset_cursor(cursor)
     rows = await repository.list_templates(session, after=after, limit=limit + 1)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1][0]
-        next_cursor = encode_cursor(last.created_at.isoformat(), str(last.id))
+        next_cursor = keyset_cursor(last.created_at, last.id)
     return Page[GroupTemplateRead](
         items=[to_read(row, author, viewer) for row, author in rows], next_cursor=next_cursor
     )

@@ -39,7 +39,6 @@ CONTACT_TYPES = {
     Role.HR: "HR",
     Role.OTHER: "Other",
 }
-KIND_WORDS = {Kind.THANK_YOU: "Thank-you note", Kind.CHECK_IN: "Check-in"}
 
 Text = Annotated[str | None, Query(max_length=200), Storable]
 
@@ -113,7 +112,7 @@ def detail(read: InterviewRead, *, can_send: bool = False) -> dict[str, Any]:
 
 
 def _words() -> dict[str, Any]:
-    return {"outcome_words": OUTCOME_WORDS, "contact_types": CONTACT_TYPES, "kinds": KIND_WORDS}
+    return {"outcome_words": OUTCOME_WORDS, "contact_types": CONTACT_TYPES}
 
 
 def _day(name: str, value: str | None) -> date | None:

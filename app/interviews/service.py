@@ -28,7 +28,7 @@ from app.interviews.schemas import (
 )
 from app.webhooks import service as webhooks
 from app.webhooks.schemas import Event
-from app.wire import Page, check_if_match, decode_cursor, encode_cursor, strong_etag
+from app.wire import Page, check_if_match, keyset_cursor, parse_keyset_cursor, strong_etag
 
 # PATCH null on these puts back their default; on the required ones it is a 422.
 _DEFAULTS: dict[str, object] = {"duration_minutes": 60, "outcome": Outcome.PENDING.value}
@@ -323,13 +323,7 @@ async def list_interviews(
 ) -> Page[InterviewRead]:
     """A page of the user's interviews: oldest first (the API's contract), or newest first
     (the web list)."""
-    after = None
-    if cursor is not None:
-        starts_at, row_id = decode_cursor(cursor, 2)
-        try:
-            after = (datetime.fromisoformat(starts_at), uuid.UUID(row_id))
-        except ValueError:
-            raise Invalid(["query", "cursor"], "not a cursor this API returned") from None
+    after = parse_keyset_cursor(cursor)
     bundles = await repository.list_bundles(
         session,
         user.id,
@@ -345,5 +339,5 @@ async def list_interviews(
     if len(bundles) > limit:
         bundles = bundles[:limit]
         last = bundles[-1][0]
-        next_cursor = encode_cursor(last.starts_at.isoformat(), str(last.id))
+        next_cursor = keyset_cursor(last.starts_at, last.id)
     return Page[InterviewRead](items=[to_read(b, now) for b in bundles], next_cursor=next_cursor)

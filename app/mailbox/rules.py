@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from app.followups.schedule import Status
+
 INBOX, SENT = "inbox", "sent"
 THANK_YOU, CHECK_IN = "thank_you", "check_in"
 
@@ -222,7 +224,7 @@ def _sent_target(
     followups: Sequence[FollowupFact], person_id: uuid.UUID, when: datetime
 ) -> FollowupFact | None:
     """The person's scheduled thank-you, else their scheduled check-in once it may go."""
-    mine = [f for f in followups if f.person_id == person_id and f.status == "scheduled"]
+    mine = [f for f in followups if f.person_id == person_id and f.status == Status.SCHEDULED]
     for followup in sorted(mine, key=lambda f: f.not_before):
         if followup.kind == THANK_YOU:
             return followup

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import queue
 from app.auth.models import User, WebSession
-from app.followups.models import Followup, joins_its_interview
-from app.interviews.models import Interview
+from app.followups import repository as followups
+from app.followups.models import Followup
+from app.followups.schedule import Kind
 from app.mailbox.models import Mailbox
 from app.reminders.models import MAILBOX_SEND, Outbox, PasswordReset
 
@@ -70,38 +71,28 @@ async def scheduled_until(
     session: AsyncSession, user_id: uuid.UUID, *, not_before_until: datetime, limit: int
 ) -> list[tuple[Followup, str, str]]:
     """Scheduled follow-ups that start before `not_before_until`, with company and role."""
-    rows = await session.execute(
-        select(Followup, Interview.company, Interview.role)
-        .join(Interview, joins_its_interview())
-        .where(
-            Followup.user_id == user_id,
-            Followup.status == "scheduled",
-            Followup.not_before < not_before_until,
-        )
-        .order_by(Followup.due_at, Followup.id)
-        .limit(limit)
+    return await followups.scheduled_with_interview(
+        session,
+        user_id,
+        Followup.not_before < not_before_until,
+        order_by=Followup.due_at,
+        limit=limit,
     )
-    return [(row[0], row[1], row[2]) for row in rows]
 
 
 async def thank_yous_became_due(
     session: AsyncSession, user_id: uuid.UUID, *, since: datetime, now: datetime, limit: int
 ) -> list[tuple[Followup, str, str]]:
-    rows = await session.execute(
-        select(Followup, Interview.company, Interview.role)
-        .join(Interview, joins_its_interview())
-        .where(
-            Followup.user_id == user_id,
-            Followup.status == "scheduled",
-            Followup.kind == "thank_you",
-            Followup.not_before > since,
-            Followup.not_before <= now,
-            Followup.due_at >= now,
-        )
-        .order_by(Followup.due_at, Followup.id)
-        .limit(limit)
+    return await followups.scheduled_with_interview(
+        session,
+        user_id,
+        Followup.kind == Kind.THANK_YOU.value,
+        Followup.not_before > since,
+        Followup.not_before <= now,
+        Followup.due_at >= now,
+        order_by=Followup.due_at,
+        limit=limit,
     )
-    return [(row[0], row[1], row[2]) for row in rows]
 
 
 async def insert_ignoring_duplicate(session: AsyncSession, values: dict[str, Any]) -> bool:
@@ -138,13 +129,6 @@ async def mark(session: AsyncSession, outbox_id: uuid.UUID, **values: Any) -> No
 
 async def release(session: AsyncSession, outbox_ids: Sequence[uuid.UUID]) -> None:
     await queue.release(session, Outbox, outbox_ids)
-
-
-async def outbox_of(session: AsyncSession, user_id: uuid.UUID) -> list[Outbox]:
-    result = await session.scalars(
-        select(Outbox).where(Outbox.user_id == user_id).order_by(Outbox.created_at, Outbox.id)
-    )
-    return list(result)
 
 
 async def claim_reset(session: AsyncSession, token_hash: str, *, now: datetime) -> uuid.UUID | None:

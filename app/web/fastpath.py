@@ -35,7 +35,7 @@ from app.followups import reads as followup_reads
 from app.followups.schedule import DueState, Kind, Status
 from app.interviews import reads as interview_reads
 from app.web.htmx import wants_html
-from app.wire import decode_cursor
+from app.wire import parse_keyset_cursor
 
 JSON = "application/json"
 # A read for one request: the answer, or None for the general path (an unknown token, a
@@ -80,12 +80,9 @@ def _list_query(query: dict[str, str]) -> dict[str, Any]:
         if len(cursor) > 500:
             raise _GeneralPath
         try:
-            due_at, row_id = decode_cursor(cursor, 2)
-            after = (datetime.fromisoformat(due_at), uuid.UUID(row_id))
-        except (AppError, ValueError):
-            raise _GeneralPath from None
-        if after[0].tzinfo is None:
-            raise _GeneralPath  # not a cursor this API wrote: the general path says so
+            after = parse_keyset_cursor(cursor)
+        except AppError:
+            raise _GeneralPath from None  # not a cursor this API wrote: the general path says so
     due_state = _enum_value(_DUE_STATES, query.get("due_state"))
     return {
         "due_state": None if due_state is None else DueState(due_state),

@@ -10,6 +10,7 @@ from fastapi.templating import Jinja2Templates
 
 from app import clock
 from app.config import project_path
+from app.followups.schedule import DEFAULT_POLICY, KIND_SHORT_WORDS, KIND_WORDS, POLICY_BOUNDS
 from app.time_words import sent_words, span
 from app.time_words import when as _when_from
 from app.web import csrf
@@ -22,6 +23,11 @@ env.lstrip_blocks = True
 # Templates ship with the code and do not change under a running server: without this,
 # every {% include %} (one per Today item) stats its file to see whether to recompile it.
 env.auto_reload = False
+# The domain's numbers and words, from their one source (the Settings form, the cards).
+env.globals["policy_defaults"] = DEFAULT_POLICY
+env.globals["policy_bounds"] = POLICY_BOUNDS
+env.globals["kind_words"] = {kind.value: words for kind, words in KIND_WORDS.items()}
+env.globals["kind_short_words"] = {kind.value: words for kind, words in KIND_SHORT_WORDS.items()}
 
 
 def _zone(request: Request) -> ZoneInfo:

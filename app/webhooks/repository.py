@@ -12,8 +12,8 @@ from sqlalchemy import Select, and_, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import queue
-from app.followups.models import Followup, joins_its_interview
-from app.interviews.models import Interview
+from app.followups import repository as followups
+from app.followups.models import Followup
 from app.webhooks.models import Webhook, WebhookDelivery
 
 PENDING, SENDING, DELIVERED, FAILED = "pending", "sending", "delivered", "failed"
@@ -71,19 +71,9 @@ async def followups_crossing(
     limit: int,
 ) -> list[tuple[Followup, str, str]]:
     """Scheduled follow-ups whose `column` (not_before or due_at) passed in (since, now]."""
-    rows = await session.execute(
-        select(Followup, Interview.company, Interview.role)
-        .join(Interview, joins_its_interview())
-        .where(
-            Followup.user_id == user_id,
-            Followup.status == "scheduled",
-            column > since,
-            column <= now,
-        )
-        .order_by(column, Followup.id)
-        .limit(limit)
+    return await followups.scheduled_with_interview(
+        session, user_id, column > since, column <= now, order_by=column, limit=limit
     )
-    return [(row[0], row[1], row[2]) for row in rows]
 
 
 async def insert_ignoring_duplicate(session: AsyncSession, values: dict[str, Any]) -> bool:

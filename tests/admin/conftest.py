@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import PASSWORD, register, token_for
+from tests.helpers import register, token_for
 
 
 @dataclass
@@ -22,13 +22,6 @@ async def account(client: httpx.AsyncClient, email: str, name: str) -> Account:
     user = await register(client, email, name)
     token = await token_for(client, email)
     return Account(id=user["id"], email=email, headers={"Authorization": f"Bearer {token}"})
-
-
-async def sign_in(client: httpx.AsyncClient, email: str) -> dict[str, str]:
-    """Sign `client` in with a web session; the headers an unsafe request then needs."""
-    response = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    return {"X-CSRF-Token": response.json()["csrf_token"]}
 
 
 async def patch_member(

@@ -11,8 +11,8 @@ import pytest
 
 from app import clock
 from app.deps import get_now
-from tests.admin.conftest import Account, account, patch_member, sign_in
-from tests.conftest import PASSWORD, client_of, create_interview
+from tests.admin.conftest import Account, account, patch_member
+from tests.helpers import PASSWORD, client_of, create_interview, sign_in
 
 
 def problem(response: httpx.Response, status: int) -> dict[str, Any]:

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from app.main import create_app
-from tests.admin.conftest import Account, account, sign_in
-from tests.conftest import client_of, make_settings
+from tests.admin.conftest import Account, account
+from tests.helpers import client_of, make_settings, sign_in
 
 DOCUMENT = create_app(make_settings("sqlite:///:memory:")).openapi()
 ADMIN_OPERATIONS = sorted(
@@ -86,7 +86,7 @@ async def test_a_member_is_refused_every_admin_operation_with_a_403(
 
     by_token = await client.request(method, url, json=body, headers=member.headers)
     async with client_of(app) as browser:
-        csrf = await sign_in(browser, member.email)
+        csrf = {"X-CSRF-Token": await sign_in(browser, member.email)}
         by_session = await browser.request(method, url, json=body, headers=csrf)
 
     for response in (by_token, by_session):

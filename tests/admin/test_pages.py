@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.admin.conftest import account, sign_in
-from tests.conftest import client_of
+from tests.admin.conftest import account
+from tests.helpers import client_of, sign_in
 
 HTMX = {"HX-Request": "true"}
 
@@ -14,7 +14,7 @@ HTMX = {"HX-Request": "true"}
 async def test_creating_an_invite_from_the_page_shows_its_link_once(app: Any) -> None:
     async with client_of(app) as browser:
         await account(browser, "ada@example.com", "Ada Admin")
-        headers = {**HTMX, **(await sign_in(browser, "ada@example.com"))}
+        headers = {**HTMX, "X-CSRF-Token": await sign_in(browser, "ada@example.com")}
         made = await browser.post(
             "/api/v1/admin/invites", json={"note": "Dana", "expires_in_days": 3}, headers=headers
         )
@@ -28,7 +28,7 @@ async def test_creating_an_invite_from_the_page_shows_its_link_once(app: Any) ->
 async def test_a_refused_change_from_the_page_says_why_and_swaps_nothing(app: Any) -> None:
     async with client_of(app) as browser:
         admin = await account(browser, "ada@example.com", "Ada Admin")
-        headers = {**HTMX, **(await sign_in(browser, "ada@example.com"))}
+        headers = {**HTMX, "X-CSRF-Token": await sign_in(browser, "ada@example.com")}
         refused = await browser.patch(
             f"/api/v1/admin/users/{admin.id}", json={"is_admin": False}, headers=headers
         )
@@ -41,7 +41,7 @@ async def test_deactivating_from_the_page_answers_the_members_section(app: Any) 
     async with client_of(app) as browser:
         await account(browser, "ada@example.com", "Ada Admin")
         member = await account(browser, "bob@example.com", "Bob Member")
-        headers = {**HTMX, **(await sign_in(browser, "ada@example.com"))}
+        headers = {**HTMX, "X-CSRF-Token": await sign_in(browser, "ada@example.com")}
         done = await browser.patch(
             f"/api/v1/admin/users/{member.id}", json={"is_active": False}, headers=headers
         )

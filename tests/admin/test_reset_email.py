@@ -10,7 +10,7 @@ from app.db import create_engine, create_sessionmaker
 from app.reminders import mail
 from app.reminders.worker import Worker
 from tests.admin.conftest import account
-from tests.conftest import client_of
+from tests.helpers import client_of
 from tests.reminders.conftest import SmtpServer, mail_settings, smtp
 
 __all__ = ["smtp"]  # the fixture, used by name

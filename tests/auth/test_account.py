@@ -16,16 +16,10 @@ from app.group.models import GroupTemplate
 from app.mailbox.models import Mailbox, MailboxFolder, MailboxMessage
 from app.reminders import service as reminders
 from app.tables import metadata
-from tests.conftest import PASSWORD, client_of, create_interview, register, token_for
+from tests.helpers import PASSWORD, client_of, create_interview, register, sign_in, token_for
 
 NEW_PASSWORD = "a brand new passphrase"
 USER_TABLES = sorted(t.name for t in metadata.sorted_tables if "user_id" in t.columns)
-
-
-async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> str:
-    response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
-    assert response.status_code == 200, response.text
-    return response.json()["csrf_token"]  # type: ignore[no-any-return]
 
 
 def locs(response: httpx.Response) -> list[list[str | int]]:

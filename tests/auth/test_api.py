@@ -14,24 +14,16 @@ from sqlalchemy import text
 from app import clock
 from app.auth import service
 from app.deps import get_now
-from tests.conftest import PASSWORD, client_of, create_interview, register, token_for
+from tests.helpers import PASSWORD, client_of, create_interview, login, register, sign_in, token_for
 
 COOKIE = "followup_session"
 EVIL = "https://evil.example"
 
 
-async def login(
-    client: httpx.AsyncClient, email: str = "jane@example.com", password: str = PASSWORD
-) -> httpx.Response:
-    return await client.post("/api/v1/auth/login", json={"email": email, "password": password})
-
-
 async def signed_in(client: httpx.AsyncClient, email: str = "jane@example.com") -> str:
     """Register and sign in through the client's cookie jar; return the CSRF token."""
     await register(client, email)
-    response = await login(client, email)
-    assert response.status_code == 200, response.text
-    return response.json()["csrf_token"]  # type: ignore[no-any-return]
+    return await sign_in(client, email)
 
 
 async def me(client: httpx.AsyncClient, headers: dict[str, str] | None = None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from app import clock
-from tests.conftest import PASSWORD, create_interview, register
+from tests.helpers import PASSWORD, create_interview, register
 
 XSS = "<script>alert(1)</script>\"'><img src=x onerror=alert(1)>"
 LABELS = (

@@ -8,14 +8,13 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
 from app import retention
 from app.auth import service
 from app.auth.models import LoginAttempt
-from tests.conftest import PASSWORD, client_of, register
+from tests.helpers import PASSWORD, client_of, login, register
 
 BURST = 150
 
@@ -34,12 +33,6 @@ def password_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return checked
 
 
-async def login(client: httpx.AsyncClient, password: str = PASSWORD) -> httpx.Response:
-    return await client.post(
-        "/api/v1/auth/login", json={"email": "jane@example.com", "password": password}
-    )
-
-
 async def test_a_burst_of_wrong_passwords_gets_no_more_checks_than_the_limit(
     make_app: Any, password_checks: list[str]
 ) -> None:
@@ -47,7 +40,9 @@ async def test_a_burst_of_wrong_passwords_gets_no_more_checks_than_the_limit(
     app = make_app(login_failures_per_address=10_000)
     async with client_of(app) as client:
         await register(client)
-        answers = await asyncio.gather(*(login(client, f"guess {n}") for n in range(BURST)))
+        answers = await asyncio.gather(
+            *(login(client, password=f"guess {n}") for n in range(BURST))
+        )
     statuses = [a.status_code for a in answers]
     checked = len(password_checks)
     assert checked <= 5, f"{checked} passwords checked in a burst of {BURST}"
@@ -62,7 +57,7 @@ async def test_two_app_instances_share_one_limit(make_app: Any) -> None:
     async with client_of(first) as one, client_of(second) as other:
         await register(one)
         for client in (one, other, one, other, one):
-            assert (await login(client, "wrong password")).status_code == 401
+            assert (await login(client, password="wrong password")).status_code == 401
         assert (await login(other)).status_code == 429
         assert (await login(one)).status_code == 429
 
@@ -72,7 +67,7 @@ async def test_the_limit_survives_a_restart(make_app: Any) -> None:
     async with client_of(before) as client:
         await register(client)
         for _ in range(5):
-            assert (await login(client, "wrong password")).status_code == 401
+            assert (await login(client, password="wrong password")).status_code == 401
     await before.state.engine.dispose()
     async with client_of(make_app()) as client:
         assert (await login(client)).status_code == 429
@@ -82,7 +77,7 @@ async def test_the_window_ends_and_the_account_can_sign_in_again(make_app: Any, 
     async with client_of(make_app()) as client:
         await register(client)
         for _ in range(5):
-            await login(client, "wrong password")
+            await login(client, password="wrong password")
         throttled = await login(client)
         assert throttled.status_code == 429
         clock.advance(timedelta(seconds=int(throttled.headers["retry-after"])))
@@ -104,7 +99,9 @@ async def test_windows_that_have_ended_can_be_pruned_a_batch_at_a_time(
     app = make_app()
     async with client_of(app) as client:
         await register(client)
-        await login(client, "wrong password")  # one window for the account, one for the address
+        await login(
+            client, password="wrong password"
+        )  # one window for the account, one for the address
         clock.advance(timedelta(seconds=app.state.settings.login_window_seconds + 1))
         await client.post(
             "/api/v1/auth/login", json={"email": "bob@example.com", "password": "guess"}
@@ -127,7 +124,7 @@ async def test_attempts_refused_at_a_locked_account_do_not_use_up_the_address(
         await register(client)
         await register(client, "bob@example.com", "Bob")
         for _ in range(2):
-            assert (await login(client, "wrong password")).status_code == 401
+            assert (await login(client, password="wrong password")).status_code == 401
         for _ in range(5):
             assert (await login(client)).status_code == 429
         bob = await client.post(

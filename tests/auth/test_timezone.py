@@ -10,16 +10,8 @@ import httpx
 import pytest
 
 from app import clock
-from tests.auth.test_api import error_locs, login, me, registration
-from tests.conftest import PASSWORD, create_interview, register
-
-
-async def sign_in_from(client: httpx.AsyncClient, zone: str, email: str = "bob@example.com") -> Any:
-    response = await client.post(
-        "/api/v1/auth/login", json={"email": email, "password": PASSWORD, "timezone": zone}
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
+from tests.auth.test_api import error_locs, me, registration
+from tests.helpers import PASSWORD, create_interview, login, register, sign_in
 
 
 async def test_registering_with_a_time_zone_starts_the_account_in_it(
@@ -59,7 +51,9 @@ async def test_signing_in_from_a_browser_moves_an_account_still_on_the_default_u
     client: httpx.AsyncClient,
 ) -> None:
     await register(client, "bob@example.com")
-    signed = await sign_in_from(client, "Asia/Kolkata")
+    response = await login(client, "bob@example.com", timezone="Asia/Kolkata")
+    assert response.status_code == 200, response.text
+    signed = response.json()
     assert signed["user"]["timezone"] == "Asia/Kolkata"
     assert (await me(client))["timezone"] == "Asia/Kolkata"
 
@@ -76,7 +70,7 @@ async def test_the_zone_taken_at_sign_in_moves_what_is_still_to_come(
     interview = await create_interview(client, headers, starts_at=starts.isoformat())
     check_in = next(f for f in interview["followups"] if f["kind"] == "check_in")
     assert check_in["not_before"].endswith("T09:00:00Z")  # send hour 9, in UTC
-    await sign_in_from(client, "Asia/Kolkata")
+    assert (await login(client, "bob@example.com", timezone="Asia/Kolkata")).status_code == 200
     moved = await client.get(f"/api/v1/followups/{check_in['id']}", headers=headers)
     assert moved.json()["not_before"].endswith("T03:30:00Z")  # 9:00 in Kolkata
 
@@ -85,27 +79,33 @@ async def test_signing_in_keeps_a_time_zone_the_user_chose_even_utc(
     client: httpx.AsyncClient,
 ) -> None:
     await register(client, "bob@example.com")
-    headers = {"X-CSRF-Token": (await login(client, "bob@example.com")).json()["csrf_token"]}
+    headers = {"X-CSRF-Token": await sign_in(client, "bob@example.com")}
     chosen = await client.patch("/api/v1/me", json={"timezone": "UTC"}, headers=headers)
     assert chosen.status_code == 200, chosen.text
-    assert (await sign_in_from(client, "Asia/Kolkata"))["user"]["timezone"] == "UTC"
+    signed = await login(client, "bob@example.com", timezone="Asia/Kolkata")
+    assert signed.status_code == 200, signed.text
+    assert signed.json()["user"]["timezone"] == "UTC"
 
 
 async def test_signing_in_from_another_zone_keeps_a_zone_already_set(
     client: httpx.AsyncClient,
 ) -> None:
     await client.post("/api/v1/auth/register", json=registration(timezone="Europe/Berlin"))
-    assert (await sign_in_from(client, "Asia/Kolkata"))["user"]["timezone"] == "Europe/Berlin"
+    signed = await login(client, "bob@example.com", timezone="Asia/Kolkata")
+    assert signed.status_code == 200, signed.text
+    assert signed.json()["user"]["timezone"] == "Europe/Berlin"
 
 
 async def test_putting_back_the_default_zone_lets_the_next_sign_in_detect_it_again(
     client: httpx.AsyncClient,
 ) -> None:
     await client.post("/api/v1/auth/register", json=registration(timezone="Europe/Berlin"))
-    headers = {"X-CSRF-Token": (await login(client, "bob@example.com")).json()["csrf_token"]}
+    headers = {"X-CSRF-Token": await sign_in(client, "bob@example.com")}
     reset = await client.patch("/api/v1/me", json={"timezone": None}, headers=headers)
     assert reset.json()["timezone"] == "UTC"
-    assert (await sign_in_from(client, "Asia/Kolkata"))["user"]["timezone"] == "Asia/Kolkata"
+    signed = await login(client, "bob@example.com", timezone="Asia/Kolkata")
+    assert signed.status_code == 200, signed.text
+    assert signed.json()["user"]["timezone"] == "Asia/Kolkata"
 
 
 async def test_an_unknown_time_zone_at_sign_in_is_422_naming_it(

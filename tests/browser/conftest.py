@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page, expect
 
 from tests.browser.live import CHROMIUM, TIMINGS, LiveServer, User, launch_chromium, serve, sign_up
-from tests.conftest import POSTGRES, _wipe
+from tests.helpers import POSTGRES, wipe
 
 HERE = Path(__file__).resolve().parent
 IN_CI = bool(os.environ.get("CI"))
@@ -63,7 +63,7 @@ def live_server(
             yield server
     finally:
         if POSTGRES:
-            _wipe(url)
+            wipe(url)
 
 
 @pytest.fixture

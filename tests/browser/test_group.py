@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Dialog, Page, expect
 from app import clock
 from tests.browser.conftest import Browsing, new_context
 from tests.browser.live import LiveServer, api, sign_up
-from tests.conftest import interview_body
+from tests.helpers import interview_body
 
 
 @pytest.fixture

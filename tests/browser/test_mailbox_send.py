@@ -19,7 +19,7 @@ from app import clock
 from tests.browser.conftest import new_context
 from tests.browser.live import LiveServer, api, followup_command, serve, sign_up
 from tests.browser.test_today import item
-from tests.conftest import interview_body
+from tests.helpers import interview_body
 from tests.mailbox.conftest import AuthSmtpServer
 from tests.mailbox.dovecot import Dovecot, MailUser
 from tests.mailbox.dovecot import message as mail_message

@@ -10,7 +10,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from app import clock
 from tests.browser.live import User, api
-from tests.conftest import interview_body
+from tests.helpers import interview_body
 
 PEOPLE = [
     {"name": "Ann Lee", "email": "ann@example.com", "role": "interviewer"},

@@ -8,7 +8,7 @@ import httpx
 from icalendar import Calendar
 
 from app import clock
-from tests.conftest import create_interview, user_headers
+from tests.helpers import create_interview, user_headers
 
 
 async def feed_path(client: httpx.AsyncClient, headers: dict[str, str]) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from app import clock
-from tests.conftest import create_interview
+from tests.helpers import create_interview
 
 Headers = dict[str, str]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import PASSWORD, register
+from tests.helpers import PASSWORD, register
 
 
 @dataclass

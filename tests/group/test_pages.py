@@ -10,8 +10,8 @@ from html.parser import HTMLParser
 import httpx
 
 from app import clock
-from tests.conftest import PASSWORD, register
 from tests.group.factories import followups_of, interview, mark, member
+from tests.helpers import register, sign_in
 
 HTML = {"Accept": "text/html"}
 
@@ -30,9 +30,7 @@ class Tags(HTMLParser):
 
 async def signed_in(client: httpx.AsyncClient, email: str, name: str) -> str:
     await register(client, email, name)
-    response = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    return response.json()["csrf_token"]  # type: ignore[no-any-return]
+    return await sign_in(client, email)
 
 
 async def test_the_group_page_needs_signing_in(client: httpx.AsyncClient) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import PASSWORD, create_interview, interview_body
+from tests.helpers import PASSWORD, create_interview, interview_body
 
 
 async def test_register_token_create_list_patch_outcome_send_delete(

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import create_interview
+from tests.helpers import create_interview
 
 INVITES = Path(__file__).resolve().parent.parent / "fixtures" / "invites"
 URL = "/api/v1/interviews/import-invite"
@@ -556,7 +556,7 @@ async def test_the_same_invite_recorded_twice_at_once_is_a_409_that_writes_nothi
 async def test_another_users_import_of_the_same_invite_is_their_own(
     client: httpx.AsyncClient, jane: dict[str, str]
 ) -> None:
-    from tests.conftest import user_headers
+    from tests.helpers import user_headers
 
     ann = await user_headers(client, "ann.lee@acme.example", "Ann Lee")
     mine = (await send(client, jane, "google_calendar.ics", expected=201)).json()

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from app.interviews import pages
-from tests.conftest import PASSWORD, create_interview, interview_body, register
+from tests.helpers import PASSWORD, create_interview, interview_body, register
 
 HTMX = {"HX-Request": "true"}
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}

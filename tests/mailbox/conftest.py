@@ -17,7 +17,7 @@ from app.db import create_engine, create_sessionmaker
 from app.mailbox import secrets
 from app.mailbox.models import Mailbox
 from app.reminders.worker import Worker
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 from tests.reminders.conftest import SmtpServer
 
 SMTP_USER, SMTP_PASSWORD = "jane@example.org", "app-password"

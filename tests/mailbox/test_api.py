@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from app.mailbox import secrets
 from app.mailbox.models import Mailbox, MailboxFolder
-from tests.conftest import client_of, interview_body, user_headers
+from tests.helpers import client_of, interview_body, user_headers
 from tests.reminders.conftest import free_port
 
 PASSWORD = "s3cret-app-Passw0rd"

@@ -22,7 +22,7 @@ from app.mailbox.imap import (
     ImapTlsFailed,
     open_imap,
 )
-from tests.conftest import NOW
+from tests.helpers import NOW
 from tests.mailbox.dovecot import Dovecot, MailUser, message
 from tests.stalling import IMAP_DRIP, IMAP_START, SILENT, eventually, staller
 

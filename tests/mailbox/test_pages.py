@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from tests.auth.test_pages import Browser, Elements, assert_fragment, error_slot
-from tests.conftest import PASSWORD as ACCOUNT_PASSWORD
-from tests.conftest import client_of, register
+from tests.helpers import PASSWORD as ACCOUNT_PASSWORD
+from tests.helpers import client_of, register
 from tests.mailbox.test_api import PASSWORD, URL, body, loopback
 
 SECTION = {"HX-Target": "settings-mailbox"}

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.mailbox import rules
-from tests.conftest import NOW
+from tests.helpers import NOW
 
 END = NOW - timedelta(days=1)  # the interview ended yesterday
 ANN, BOB, CAROL = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()

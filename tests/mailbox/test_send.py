@@ -27,7 +27,7 @@ from app.mailbox.models import Mailbox
 from app.reminders import service as reminders
 from app.reminders.models import Outbox
 from app.reminders.worker import Worker
-from tests.conftest import POSTGRES, create_interview, user_headers
+from tests.helpers import POSTGRES, create_interview, user_headers
 from tests.mailbox.conftest import (
     SMTP_USER,
     AuthSmtpServer,

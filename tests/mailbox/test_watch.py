@@ -26,7 +26,7 @@ from app.mailbox.models import Mailbox, MailboxFolder, MailboxMessage
 from app.reminders import digest
 from app.reminders.worker import Worker
 from app.webhooks.models import Webhook, WebhookDelivery
-from tests.conftest import NOW, POSTGRES, create_interview, make_settings, user_headers
+from tests.helpers import NOW, POSTGRES, create_interview, make_settings, user_headers
 from tests.mailbox.dovecot import HOST, Dovecot, MailUser
 from tests.stalling import SILENT, staller
 

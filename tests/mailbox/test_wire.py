@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.followups.models import Followup
 from app.interviews.models import Interview
-from tests.conftest import NOW, create_interview
+from tests.helpers import NOW, create_interview
 
 
 def by_kind(interview: dict[str, Any], kind: str) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 
 from app.db import sync_url
 from app.tables import metadata
-from tests.conftest import create_interview
+from tests.helpers import create_interview
 
 Headers = dict[str, str]
 ROLES = ["interviewer", "recruiter", "hiring_manager", "hr", "other"]

@@ -19,7 +19,7 @@ import pytest
 from app import clock
 from app.cli import main
 from app.config import Settings
-from tests.conftest import POSTGRES, migrate, user_headers
+from tests.helpers import POSTGRES, migrate, user_headers
 from tests.portability.conftest import seed_everything, table_rows
 
 

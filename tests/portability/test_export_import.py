@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from app.auth.models import User
 from app.config import Settings
-from tests.conftest import create_interview, user_headers
+from tests.helpers import create_interview, user_headers
 from tests.interviews.test_invites import send
 from tests.portability.conftest import OUTCOMES, normalised, row_counts, seed_everything
 

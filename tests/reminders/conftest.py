@@ -22,7 +22,7 @@ from app.db import create_engine, create_sessionmaker
 from app.reminders import mail
 from app.reminders.models import Outbox
 from app.reminders.worker import Worker
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 
 @dataclass

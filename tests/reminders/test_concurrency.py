@@ -23,7 +23,7 @@ from app.db import create_engine, create_sessionmaker
 from app.reminders import mail
 from app.reminders.models import Outbox
 from app.reminders.worker import AnotherWorkerRunning, Worker, acquire_sqlite_lock
-from tests.conftest import POSTGRES, create_interview, register, user_headers
+from tests.helpers import POSTGRES, create_interview, register, user_headers
 from tests.reminders.conftest import SmtpServer, mail_settings, queue_deliveries
 
 DELIVERIES = 10_000

@@ -16,7 +16,7 @@ from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.reminders import mail
 from app.reminders.worker import Worker
-from tests.conftest import create_interview, make_settings, user_headers
+from tests.helpers import create_interview, make_settings, user_headers
 from tests.reminders.conftest import SmtpServer, mail_settings, queue_deliveries
 from tests.stalling import SMTP_DRIP, SMTP_START, eventually, staller
 

@@ -73,13 +73,13 @@ def test_an_address_that_is_not_exactly_one_is_refused(address: str) -> None:
 def test_incomplete_smtp_settings_are_refused_by_name(
     database_url: str, overrides: dict[str, str], missing: str
 ) -> None:
-    from tests.conftest import make_settings
+    from tests.helpers import make_settings
 
     with pytest.raises(mail.MailSettingsError, match=missing):
         mail.mail_config(make_settings(database_url, **overrides))
 
 
 def test_no_smtp_host_means_email_is_off(database_url: str) -> None:
-    from tests.conftest import make_settings
+    from tests.helpers import make_settings
 
     assert mail.mail_config(make_settings(database_url)) is None

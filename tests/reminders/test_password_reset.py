@@ -17,7 +17,7 @@ from app.errors import Invalid
 from app.reminders import service
 from app.reminders.models import Outbox
 from app.reminders.worker import Worker
-from tests.conftest import PASSWORD, client_of, register
+from tests.helpers import PASSWORD, client_of, register
 from tests.reminders.conftest import SmtpServer
 
 NEW_PASSWORD = "a brand new passphrase"

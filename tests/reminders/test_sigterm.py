@@ -18,7 +18,7 @@ from app.auth.repository import user_by_email
 from app.reminders.models import Outbox
 from app.webhooks.models import WebhookDelivery
 from tests.browser.live import followup_command
-from tests.conftest import (
+from tests.helpers import (
     client_of,
     create_interview,
     make_settings,

@@ -17,7 +17,7 @@ from app.reminders import service
 from app.reminders.models import Outbox
 from app.reminders.worker import Worker, acquire_sqlite_lock
 from tests.browser.live import followup_command
-from tests.conftest import POSTGRES, create_interview, migrate, user_headers
+from tests.helpers import POSTGRES, create_interview, migrate, user_headers
 from tests.reminders.conftest import SmtpServer
 
 # 00:30 UTC on 2 December: 09:30 on the 2nd in Tokyo, 16:30 on the 1st in Los Angeles.

@@ -16,7 +16,7 @@ from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.reminders import mail
 from app.reminders.worker import Worker
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 # What the receiver answers; the delivery log must never show it.
 RESPONSE_BODY = b"RECEIVER-SECRET-RESPONSE-BODY"

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import user_headers
+from tests.helpers import user_headers
 from tests.webhooks.test_addresses import REFUSED
 
 HOOK = {"url": "https://93.184.215.14/hook", "events": ["followup.sent"], "format": "json"}

@@ -16,7 +16,7 @@ from app import outbound
 from app.clock import Clock
 from app.webhooks.deliver import DeliveryRound
 from app.webhooks.models import WebhookDelivery
-from tests.conftest import create_interview, user_headers
+from tests.helpers import create_interview, user_headers
 from tests.stalling import eventually, staller
 from tests.webhooks.conftest import Receiver, worker_for
 

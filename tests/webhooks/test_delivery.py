@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app.reminders.worker import Worker
 from app.webhooks import addresses
 from app.webhooks.models import WebhookDelivery
-from tests.conftest import create_interview, user_headers
+from tests.helpers import create_interview, user_headers
 from tests.webhooks.conftest import RESPONSE_BODY, Receiver
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)

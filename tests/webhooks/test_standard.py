@@ -23,7 +23,7 @@ from app.interviews.models import Interview, Person
 from app.reminders.worker import Worker
 from app.webhooks import deliver, service
 from app.webhooks.models import Webhook, WebhookDelivery
-from tests.conftest import create_interview, user_headers
+from tests.helpers import create_interview, user_headers
 from tests.webhooks.conftest import Receiver
 
 EVENTS = ["followup.sent", "interview.created", "interview.outcome_changed"]
