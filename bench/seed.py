@@ -420,25 +420,8 @@ def seed(
                         state = "pending" if rng.random() < 0.01 else "sent"
                     else:
                         state = "pending"
-                    outbox.add(
-                        id=_uuid(rng),
-                        user_id=user_id,
-                        kind="due_now",
-                        dedupe_key=f"due_now:{followup_id}",
-                        payload=Json(
-                            {
-                                "to": email,
-                                "subject": f"Due: {draft.subject}",
-                                "text": f"Open the draft: /followups/{followup_id}",
-                            }
-                        ),
-                        due_at=not_before,
-                        status=state,
-                        attempts=1 if state == "sent" else 0,
-                        claimed_until=None,
-                        last_error=None,
-                        sent_at=not_before if state == "sent" else None,
-                        created_at=not_before,
+                    _add_due_now(
+                        outbox, rng, user_id, email, followup_id, draft.subject, not_before, state
                     )
             if len(followups.rows) >= 20000:  # parents first: foreign keys are checked on arrival
                 for copier in copiers:
@@ -628,27 +611,41 @@ def _seed_busy(
                 updated_at=starts_at,
             )
             state = "sent" if not_before <= now else "pending"
-            outbox.add(
-                id=_uuid(rng),
-                user_id=user_id,
-                kind="due_now",
-                dedupe_key=f"due_now:{followup_id}",
-                payload=Json(
-                    {
-                        "to": email,
-                        "subject": f"Due: {draft.subject}",
-                        "text": f"Open the draft: /followups/{followup_id}",
-                    }
-                ),
-                due_at=not_before,
-                status=state,
-                attempts=1 if state == "sent" else 0,
-                claimed_until=None,
-                last_error=None,
-                sent_at=not_before if state == "sent" else None,
-                created_at=not_before,
-            )
+            _add_due_now(outbox, rng, user_id, email, followup_id, draft.subject, not_before, state)
     return {"id": str(user_id), "email": email, "token": token, "interviews": interview_ids[:5]}
+
+
+def _add_due_now(
+    outbox: Copier,
+    rng: random.Random,
+    user_id: uuid.UUID,
+    email: str,
+    followup_id: uuid.UUID,
+    subject: str,
+    not_before: datetime,
+    state: str,
+) -> None:
+    """The worker's "due now" mail for one follow-up: `sent` once its time came, else `pending`."""
+    outbox.add(
+        id=_uuid(rng),
+        user_id=user_id,
+        kind="due_now",
+        dedupe_key=f"due_now:{followup_id}",
+        payload=Json(
+            {
+                "to": email,
+                "subject": f"Due: {subject}",
+                "text": f"Open the draft: /followups/{followup_id}",
+            }
+        ),
+        due_at=not_before,
+        status=state,
+        attempts=1 if state == "sent" else 0,
+        claimed_until=None,
+        last_error=None,
+        sent_at=not_before if state == "sent" else None,
+        created_at=not_before,
+    )
 
 
 def prepare(size: str, out: Path) -> Seeded:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, EmailStr, Field, StrictBool, StringConstraints
 
@@ -39,58 +39,35 @@ class LoginIn(Input):
     )
 
 
-_D, _B = DEFAULT_POLICY, POLICY_BOUNDS
+def _bounded(name: str, default: int | None, **extra: str) -> Any:
+    """A policy field with its bounds from the one source (POLICY_BOUNDS)."""
+    bounds = POLICY_BOUNDS[name]
+    return Field(default=default, ge=bounds.low, le=bounds.high, **extra)  # type: ignore[call-overload]
+
+
+_D = DEFAULT_POLICY
 
 
 class Policy(BaseModel):
-    thank_you_within_hours: int = Field(
-        default=_D.thank_you_within_hours,
-        ge=_B["thank_you_within_hours"].low,
-        le=_B["thank_you_within_hours"].high,
-    )
-    check_in_after_days: int = Field(
-        default=_D.check_in_after_days,
-        ge=_B["check_in_after_days"].low,
-        le=_B["check_in_after_days"].high,
-    )
-    check_in_grace_days: int = Field(
-        default=_D.check_in_grace_days,
-        ge=_B["check_in_grace_days"].low,
-        le=_B["check_in_grace_days"].high,
-    )
-    send_hour: int = Field(
-        default=_D.send_hour,
-        ge=_B["send_hour"].low,
-        le=_B["send_hour"].high,
-        description="Local hour (0-23).",
-    )
+    thank_you_within_hours: int = _bounded("thank_you_within_hours", _D.thank_you_within_hours)
+    check_in_after_days: int = _bounded("check_in_after_days", _D.check_in_after_days)
+    check_in_grace_days: int = _bounded("check_in_grace_days", _D.check_in_grace_days)
+    send_hour: int = _bounded("send_hour", _D.send_hour, description="Local hour (0-23).")
     skip_weekends: bool = _D.skip_weekends
-    second_check_in_after_days: int | None = Field(
-        default=_D.second_check_in_after_days,
-        ge=_B["second_check_in_after_days"].low,
-        le=_B["second_check_in_after_days"].high,
+    second_check_in_after_days: int | None = _bounded(
+        "second_check_in_after_days", _D.second_check_in_after_days
     )
 
 
 class PolicyPatch(Input):
     """Merged key by key; null puts back the default."""
 
-    thank_you_within_hours: Integer | None = Field(
-        default=None, ge=_B["thank_you_within_hours"].low, le=_B["thank_you_within_hours"].high
-    )
-    check_in_after_days: Integer | None = Field(
-        default=None, ge=_B["check_in_after_days"].low, le=_B["check_in_after_days"].high
-    )
-    check_in_grace_days: Integer | None = Field(
-        default=None, ge=_B["check_in_grace_days"].low, le=_B["check_in_grace_days"].high
-    )
-    send_hour: Integer | None = Field(default=None, ge=_B["send_hour"].low, le=_B["send_hour"].high)
+    thank_you_within_hours: Integer | None = _bounded("thank_you_within_hours", None)
+    check_in_after_days: Integer | None = _bounded("check_in_after_days", None)
+    check_in_grace_days: Integer | None = _bounded("check_in_grace_days", None)
+    send_hour: Integer | None = _bounded("send_hour", None)
     skip_weekends: StrictBool | None = None
-    second_check_in_after_days: Integer | None = Field(
-        default=None,
-        ge=_B["second_check_in_after_days"].low,
-        le=_B["second_check_in_after_days"].high,
-    )
+    second_check_in_after_days: Integer | None = _bounded("second_check_in_after_days", None)
 
 
 class Templates(BaseModel):
