@@ -41,6 +41,10 @@ CROSS_USER_QUERIES: dict[str, str] = {
         "the fast reads (app/web/fastpath.py) find the token's user by its hash inside their own "
         "statement (a CTE, as user_for_token_hash); the rows they read are then the user's"
     ),
+    "app.auth.reads.user_for_session": (
+        "Today's fast path (app/web/fastpath.py) finds the session's user by the cookie's "
+        "hash, as web_session_with_user; Today's rows are then read by the user's id"
+    ),
     "app.followups.reads.page_rows": "a fast read: the token's user by hash, as above",
     "app.interviews.reads.interview_row": "a fast read: the token's user by hash, as above",
     "app.auth.repository.delete_web_session": "signing out by the cookie's hash, as above",

@@ -4,6 +4,7 @@ they step aside for everything they do not handle."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -15,6 +16,7 @@ from sqlalchemy import update
 
 from app import clock
 from app.auth import reads as auth_reads
+from app.auth.models import User
 from app.auth.schemas import UserRead
 from app.deps import get_now
 from app.followups import reads as followup_reads
@@ -23,8 +25,9 @@ from app.followups.schemas import FollowupRead
 from app.interviews import reads as interview_reads
 from app.interviews.models import Interview
 from app.interviews.schemas import InterviewRead
+from app.web import csrf
 from app.wire import Page
-from tests.helpers import create_interview
+from tests.helpers import create_interview, sign_in
 
 Headers = dict[str, str]
 COMPARED = ("content-type", "etag", "vary", "content-length")
@@ -239,3 +242,73 @@ async def test_htmx_and_browsers_still_get_html(client: httpx.AsyncClient, jane:
     )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
+
+
+_MASKED_CSRF = re.compile(
+    r'(?<=<meta name="csrf-token" content=")[^"]+|(?<="X-CSRF-Token": ")[^"]+'
+)
+
+
+def _csrf_tokens(page: str) -> list[str]:
+    return _MASKED_CSRF.findall(page)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"HX-Request": "true"},
+        {"HX-Request": "true", "HX-History-Restore-Request": "true"},
+    ],
+    ids=["page", "htmx fragment", "history restore"],
+)
+async def test_today_is_the_same_page_as_the_general_path(
+    app: Any,
+    client: httpx.AsyncClient,
+    jane: Headers,
+    monkeypatch: pytest.MonkeyPatch,
+    extra: Headers,
+) -> None:
+    await varied_interview(app, client, jane)
+    dee = {"name": "Dee Ray", "role": "interviewer"}
+    await create_interview(client, jane, company="Other Co", people=[dee])
+    csrf_token = await sign_in(client)
+    clock.clock.freeze(clock.now() + timedelta(days=1, seconds=1))
+    fast_reads = counted(monkeypatch, followup_reads, "today_rows")
+    headers = {"Accept": "text/html", **extra}
+    fast = await client.get("/", headers=headers)
+    app.dependency_overrides[get_now] = clock.now
+    try:
+        general = await client.get("/", headers=headers)
+    finally:
+        app.dependency_overrides.clear()
+    assert fast.status_code == general.status_code == 200, (fast.text, general.text)
+    assert fast_reads == ([1] if on_postgres(app) else [])
+    for name in ("content-type", "vary"):
+        assert fast.headers.get(name) == general.headers.get(name), name
+    # The CSRF token is masked afresh on every page (BREACH): the same token underneath.
+    tokens = _csrf_tokens(fast.text) + _csrf_tokens(general.text)
+    full_page = "HX-History-Restore-Request" in extra or not extra
+    assert len(tokens) == (4 if full_page else 0)  # the meta tag and hx-headers, twice
+    assert all(csrf.matches(token, csrf_token) for token in tokens)
+    assert _MASKED_CSRF.sub("", fast.text) == _MASKED_CSRF.sub("", general.text)
+    assert "Thank-you note to Dee Ray" in fast.text
+
+
+async def test_today_without_a_live_session_is_the_general_answer(
+    app: Any, client: httpx.AsyncClient, jane: Headers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await sign_in(client)
+    assert (await client.get("/")).status_code == 200
+    # Signed out elsewhere, the member deactivated, or the session expired: to sign in.
+    settings = app.state.settings
+    clock.clock.freeze(clock.now() + timedelta(days=settings.session_days, seconds=1))
+    ended = await client.get("/", headers={"Accept": "text/html"})
+    assert ended.status_code == 303 and ended.headers["location"].startswith("/login")
+    ended_htmx = await client.get("/", headers={"HX-Request": "true"})
+    assert ended_htmx.headers.get("hx-redirect", "").startswith("/login")
+    await sign_in(client)
+    async with app.state.sessionmaker() as session:
+        await session.execute(update(User).values(is_active=False))
+        await session.commit()
+    assert (await client.get("/", headers={"Accept": "text/html"})).status_code == 303

@@ -71,3 +71,29 @@ async def user_for_token(driver: Driver, token_hash: str) -> tuple[Viewer, User]
     values = {column.key: row[column.name] for column in User.__table__.columns}
     values["id"] = uuid.UUID(bytes=values["id"].bytes)
     return viewer, User(**values)
+
+
+_SESSION_USER = f"""SELECT ws.csrf_token AS session_csrf_token, {_USER_COLUMNS}
+FROM web_sessions ws JOIN users u ON u.id = ws.user_id
+WHERE ws.id_hash = $1 AND ws.expires_at > $2 AND u.is_active"""
+
+
+@dataclass(frozen=True)
+class SessionViewer:
+    """A signed-in browser's session as the pages use it (its CSRF token), for the fast path
+    of Today: the same shape as WebSession where the templates read it."""
+
+    csrf_token: str
+
+
+async def user_for_session(
+    driver: Driver, cookie_hash: str, now: datetime
+) -> tuple[User, SessionViewer] | None:
+    """The session's active user as a detached User, as app.auth.service.user_for_session
+    finds it (unexpired session, active member), or None."""
+    row = await driver.fetchrow(_SESSION_USER, cookie_hash, now)
+    if row is None:
+        return None
+    values = {column.key: row[column.name] for column in User.__table__.columns}
+    values["id"] = uuid.UUID(bytes=values["id"].bytes)
+    return User(**values), SessionViewer(row["session_csrf_token"])

@@ -14,10 +14,11 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from app.auth.reads import VIEWER, VIEWER_COLUMNS, Viewer, viewer_of
 from app.db import Driver
-from app.followups import drafts, schedule
+from app.followups import drafts, repository, schedule
 from app.followups.schedule import DueState, Status
 from app.wire import keyset_cursor
 
@@ -139,3 +140,36 @@ def page_json(rows: list[Mapping[str, Any]], limit: int, now: datetime) -> bytes
         head["due_state"] = due_state_of(row, now)
         items.append(head | tail)
     return orjson.dumps({"items": items, "next_cursor": next_cursor}, option=orjson.OPT_UTC_Z)
+
+
+@functools.cache
+def _today_sql() -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    """Today's one statement (repository.today_statement), compiled once for asyncpg: its
+    SQL, its parameters' names in `$n` order, and the values the statement itself binds."""
+    dialect = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
+    compiled = repository.today_statement().compile(dialect=dialect)
+    assert compiled.positiontup is not None
+    return str(compiled), tuple(compiled.positiontup), dict(compiled.params)
+
+
+async def today_rows(
+    driver: Driver,
+    user_id: uuid.UUID,
+    *,
+    limit: int,
+    now: datetime,
+    since: datetime,
+    recent_limit: int,
+) -> list[Mapping[str, Any]]:
+    """The rows of repository.today_rows, on the pool's asyncpg connection: no session, and
+    the statement compiled once rather than per request."""
+    sql, names, bound = _today_sql()
+    given = {
+        "user_id": user_id,
+        "limit": limit,
+        "now": now,
+        "since": since,
+        "recent_limit": recent_limit,
+    }
+    values = bound | given
+    return list(await driver.fetch(sql, *(values[name] for name in names)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -275,14 +275,22 @@ def _sent(row: Mapping[str, Any], words: _Words) -> Sent:
 async def today(session: AsyncSession, *, user: User, now: datetime) -> Today:
     """What to send: overdue first, then due, then what comes next; each section at most
     TODAY_SHOWN (fetched as TODAY_SHOWN + 1 to know whether there is more)."""
-    rows = await repository.today_rows(
-        session,
-        user.id,
-        limit=TODAY_SHOWN + 1,
-        now=now,
-        since=now - CAME_BACK_WINDOW,
-        recent_limit=CAME_BACK_SHOWN,
-    )
+    rows = await repository.today_rows(session, user.id, now=now, **today_params(now))
+    return from_rows(rows, user=user, now=now)
+
+
+def today_params(now: datetime) -> dict[str, Any]:
+    """The bounds of Today's statement (repository.today_statement), besides user and now."""
+    return {
+        "limit": TODAY_SHOWN + 1,
+        "since": now - CAME_BACK_WINDOW,
+        "recent_limit": CAME_BACK_SHOWN,
+    }
+
+
+def from_rows(rows: Sequence[Mapping[Any, Any]], *, user: User, now: datetime) -> Today:
+    """Today from its statement's rows (the general path's, or the fast path's on
+    Postgres: app.followups.reads.today_rows)."""
     parts: dict[str, list[Any]] = {}
     for row in rows:
         parts.setdefault(row["part"], []).append(row)

@@ -1,5 +1,6 @@
 """The hot reads answered before FastAPI's routing, on Postgres: the follow-ups list, one
-interview and `/me`, as JSON to an API token.
+interview and `/me`, as JSON to an API token; and Today (`GET /`), the page or its htmx
+fragment, to a signed-in browser.
 
 Each costs one statement on a pooled asyncpg connection (the token's user joined into it,
 app.auth.reads) and one orjson serialisation: no session, no dependency solving, no model
@@ -20,6 +21,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
 from starlette.datastructures import Headers
+from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -30,11 +32,14 @@ from app.auth import reads as auth_reads
 from app.auth import service as auth_service
 from app.config import Settings
 from app.db import Driver, driver_connection
+from app.deps import SESSION_COOKIE
 from app.errors import AppError
 from app.followups import reads as followup_reads
+from app.followups import today as today_service
 from app.followups.schedule import DueState, Kind, Status
 from app.interviews import reads as interview_reads
-from app.web.htmx import wants_html
+from app.web.htmx import is_htmx, wants_html
+from app.web.templating import render
 from app.wire import parse_keyset_cursor
 
 JSON = "application/json"
@@ -158,6 +163,7 @@ class FastReads:
         self.app = app
         self.application = application
         self.routes: dict[str, BaseRoute] = {}
+        self.page_routes: dict[str, BaseRoute | None] = {}
 
     def _route(self, operation_id: str) -> BaseRoute | None:
         """The router's route of an operation: the metrics label requests by its path."""
@@ -178,6 +184,8 @@ class FastReads:
 
     async def _answer(self, scope: Scope) -> Response | None:
         path = scope["path"]
+        if path == "/":
+            return await self._today(scope)
         match = None
         if path not in ("/api/v1/followups", "/api/v1/me"):
             match = _INTERVIEW.fullmatch(path)
@@ -208,3 +216,44 @@ class FastReads:
         if response is not None:
             scope["route"] = self._route(operation)
         return response
+
+    async def _today(self, scope: Scope) -> Response | None:
+        """Today, as app.web.pages.today_page renders it, for a plain `GET /` with a session
+        cookie and no other credentials; the general path answers anything else (no
+        session, an ended one: its redirect to sign in)."""
+        headers = Headers(scope=scope)
+        if scope["query_string"] or "authorization" in headers:
+            return None
+        cookie = cookie_parser(headers.get("cookie", "")).get(SESSION_COOKIE)
+        if not cookie or self.application.dependency_overrides:
+            return None
+        now = clock.now()
+        async with driver_connection(self.application.state.engine) as driver:
+            found = await auth_reads.user_for_session(driver, auth_service.hash_secret(cookie), now)
+            if found is None:
+                return None
+            user, web_session = found
+            rows = await followup_reads.today_rows(
+                driver, user.id, now=now, **today_service.today_params(now)
+            )
+        today = today_service.from_rows(rows, user=user, now=now)
+        fragment = is_htmx(headers) and headers.get("hx-history-restore-request") != "true"
+        request = Request(scope)
+        request.state.user = user
+        request.state.web_session = web_session
+        scope["route"] = self._page_route("/")
+        return render(
+            request,
+            "followups/_today.html" if fragment else "followups/today_page.html",
+            today=today,
+            snooze_tomorrow=today_service.snooze_until_tomorrow(user, now),
+        )
+
+    def _page_route(self, path: str) -> BaseRoute | None:
+        """A page's route by its path (pages have no operation id), for the metrics."""
+        if path not in self.page_routes:
+            self.page_routes[path] = next(
+                (r for r in _declared(self.application.routes) if getattr(r, "path", "") == path),
+                None,
+            )
+        return self.page_routes[path]
