@@ -12,7 +12,9 @@ from app import clock
 from tests.browser.live import User, api
 from tests.helpers import interview_body
 
-STATES = re.compile(r"\bbadge--(overdue|due|upcoming|sent|skipped|cancelled|draft|scheduled|replied)\b")
+STATES = re.compile(
+    r"\bbadge--(overdue|due|upcoming|sent|skipped|cancelled|draft|scheduled|replied)\b"
+)
 
 # The WCAG contrast ratio of each element's text on the background it sits on (the nearest
 # ancestor with an opaque one).
