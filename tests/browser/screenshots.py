@@ -195,12 +195,13 @@ def main(argv: list[str] | None = None) -> int:
                 browser = launch_chromium(playwright)
                 context = browser.new_context(
                     base_url=server.base_url,
-                    viewport={"width": 1000, "height": 700},
+                    viewport={"width": 1280, "height": 800},
                     timezone_id=ZONE,
                     locale="en-GB",
                 )
                 page = context.new_page()
                 page.goto("/login")
+                shoot(page, out / "sign-in.png")
                 page.get_by_label("Email", exact=True).fill(EMAIL)
                 page.get_by_label("Password", exact=True).fill(PASSWORD)
                 page.get_by_role("button", name="Sign in", exact=True).click()
@@ -223,6 +224,14 @@ def main(argv: list[str] | None = None) -> int:
                 page.set_viewport_size({"width": 360, "height": 740})
                 page.goto("/")
                 shoot(page, out / "today-phone.png")
+                page.goto(f"/interviews/{acme['id']}")
+                shoot(page, out / "interview-phone.png")
+                signed_out = browser.new_context(
+                    base_url=server.base_url, viewport={"width": 360, "height": 740}
+                )
+                login = signed_out.new_page()
+                login.goto("/login")
+                shoot(login, out / "sign-in-phone.png")
                 browser.close()
     return 0
 
