@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import statistics
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -49,7 +49,8 @@ def statements(
         found[f"E1 {state.value}"] = _asyncpg_sql(
             reads._statement(state, (), False), token_hash, now, 51
         )
-    # Today's one statement: its sections, counts, what was sent and came back lately.
+    # Today's one statement: its sections, counts, what was sent and came back lately, and
+    # what was sent this week.
     found["E2 today"] = _compiled(
         repository.today_statement(),
         {
@@ -58,6 +59,7 @@ def statements(
             "limit": 51,
             "since": now - today.CAME_BACK_WINDOW,
             "recent_limit": today.CAME_BACK_SHOWN,
+            "week_start": now - timedelta(days=7),
         },
     )
     found["E5 claim"] = _compiled(queue.claim_statement(Outbox, limit=100), {"now": now})

@@ -160,6 +160,7 @@ async def today_rows(
     now: datetime,
     since: datetime,
     recent_limit: int,
+    week_start: datetime,
 ) -> list[Mapping[str, Any]]:
     """The rows of repository.today_rows, on the pool's asyncpg connection: no session, and
     the statement compiled once rather than per request."""
@@ -170,6 +171,7 @@ async def today_rows(
         "now": now,
         "since": since,
         "recent_limit": recent_limit,
+        "week_start": week_start,
     }
     values = bound | given
     return list(await driver.fetch(sql, *(values[name] for name in names)))

@@ -189,31 +189,37 @@ async def scheduled_with_interviews(
 
 def _today_shape(part: ColumnElement[str], *, read: bool, **given: Any) -> list[Any]:
     """A branch of Today's statement in its one column shape: `part` (what the row is), then
-    READ_COLUMNS (the follow-up's own if `read`), company, role and a number `n`. What the
-    branch lacks is a typed NULL (an untyped one in a subquery is text to Postgres, which no
-    UNION matches with a uuid)."""
+    READ_COLUMNS (the follow-up's own if `read`), company, role, person_id and a number `n`.
+    What the branch lacks is a typed NULL (an untyped one in a subquery is text to Postgres,
+    which no UNION matches with a uuid)."""
     from app.interviews.models import Interview
 
     columns: list[Any] = [part.label("part")]
     for column in READ_COLUMNS:
         value = given.pop(column.key, column if read else cast(null(), column.type))
         columns.append(value.label(column.key))
-    for column in (Interview.company, Interview.role):
-        columns.append(given.pop(column.key, cast(null(), column.type)).label(column.key))
+    extra: tuple[Any, ...] = (Interview.company, Interview.role, Followup.person_id)
+    for other in extra:
+        columns.append(given.pop(other.key, cast(null(), other.type)).label(other.key))
     columns.append(given.pop("n", cast(null(), Integer)).label("n"))
     assert not given, f"not a column of Today's statement: {sorted(given)}"
     return columns
 
 
 def _today_section(state: DueState, *, after: bool) -> Select[*tuple[Any, ...]]:
-    """One Today section (part, READ_COLUMNS, company, role) by (due_at, id), through the
-    (user_id, status, due_at, id) index, LIMIT :limit, after a keyset cursor if `after`."""
+    """One Today section (part, READ_COLUMNS, company, role, person_id) by (due_at, id),
+    through the (user_id, status, due_at, id) index, LIMIT :limit, after a keyset cursor if
+    `after`."""
     from app.interviews.models import Interview
 
     query = (
         select(
             *_today_shape(
-                literal(state.value), read=True, company=Interview.company, role=Interview.role
+                literal(state.value),
+                read=True,
+                company=Interview.company,
+                role=Interview.role,
+                person_id=Followup.person_id,
             )
         )
         .select_from(Followup)
@@ -257,6 +263,8 @@ async def today_section_after(
 
 # The `part` of Today's rows that are not a section's follow-ups.
 SENT_LATELY, CAME_BACK, MAILBOX, COUNT = "sent_lately", "came_back", "mailbox", "count:"
+# Sent since :week_start, by whether each went out by its due_at (`n` the count).
+WEEK_ON_TIME, WEEK_LATE = "week:on_time", "week:late"
 
 
 def _today_counts() -> Select[*tuple[Any, ...]]:
@@ -275,6 +283,22 @@ def _today_counts() -> Select[*tuple[Any, ...]]:
             Followup.status == Status.SCHEDULED.value,
         )
         .group_by("part", Followup.kind)  # by label: one expression, one set of parameters
+    )
+
+
+def _sent_this_week() -> Select[*tuple[Any, ...]]:
+    """Follow-ups sent since :week_start, counted by whether they went out by their due_at
+    (a thank-you within its window, a check-in by its due time): at most two rows, through
+    the (user_id, sent_at) index."""
+    on_time = case((Followup.sent_at <= Followup.due_at, WEEK_ON_TIME), else_=WEEK_LATE)
+    return (
+        select(*_today_shape(on_time, read=False, n=func.count()))
+        .where(
+            Followup.user_id == bindparam("user_id"),
+            Followup.sent_at >= bindparam("week_start"),
+            Followup.status == Status.SENT.value,
+        )
+        .group_by("part")
     )
 
 
@@ -358,14 +382,16 @@ def _mailbox_sends() -> Select[*tuple[Any, ...]]:
 @functools.cache
 def today_statement() -> CompoundSelect[*tuple[Any, ...]]:
     """All Today reads in one round trip: overdue, due and upcoming (each at most :limit),
-    the counts, what was sent and what came back lately (at most :recent_limit each), and
-    whether the mailbox sends. A section's rows come in (due_at, id) order."""
+    the counts, what was sent and what came back lately (at most :recent_limit each), what
+    was sent since :week_start, and whether the mailbox sends. A section's rows come in
+    (due_at, id) order."""
     branches = [_today_section(state, after=False) for state in DueState]
     branches += [_sent_lately(), _came_back()]
     return union_all(
         # LIMIT and ORDER BY inside a UNION branch need a subquery (SQLite).
         *(select(branch.subquery()) for branch in branches),
         _today_counts(),
+        _sent_this_week(),
         _mailbox_sends(),
     )
 
@@ -378,6 +404,7 @@ async def today_rows(
     now: datetime,
     since: datetime,
     recent_limit: int,
+    week_start: datetime,
 ) -> list[RowMapping]:
     """Today's statement's rows, as mappings (see today_statement)."""
     params = {
@@ -386,6 +413,7 @@ async def today_rows(
         "now": now,
         "since": since,
         "recent_limit": recent_limit,
+        "week_start": week_start,
     }
     # On the session's connection, not through Session.execute: the ORM's compile step per
     # request costs a fifth of this query's CPU and there are no objects to load.

@@ -47,7 +47,8 @@ class FollowupRead(BaseModel):
         "the interview or the templates. PATCH subject or body to null to undo."
     )
     snoozed: bool = Field(
-        description="The times were moved by hand: the schedule no longer recomputes them."
+        description="The times were moved by hand: the schedule no longer recomputes them. "
+        "Moving them back to the times the schedule gives (as Today's Undo does) clears it."
     )
     cancel_reason: CancelReason | None = Field(
         description="Why it was cancelled (null unless `cancelled`): `outcome` (the "

@@ -123,6 +123,49 @@ def _second_check_in_plan(
     return schedule.plan_second_check_in(first.sent_at, recipient, policy, tz)
 
 
+def _plans(
+    user: User,
+    interview: Interview,
+    facts: list[schedule.PersonFacts],
+    by_key: dict[str, Followup],
+    create_second_check_in: bool,
+) -> list[schedule.Planned]:
+    """What the rules plan for an interview: its follow-ups with their times."""
+    tz, policy = tz_of(user), policy_of(user)
+    planned = schedule.plan_followups(
+        schedule.InterviewFacts(
+            starts_at=interview.starts_at,
+            duration_minutes=interview.duration_minutes,
+            response_promised_by=interview.response_promised_by,
+        ),
+        facts,
+        policy,
+        tz,
+    )
+    second = _second_check_in_plan(by_key, facts, policy, tz, create=create_second_check_in)
+    if second is not None:
+        planned.append(second)
+    return planned
+
+
+def _back_on_plan(
+    row: Followup,
+    user: User,
+    interview: Interview,
+    people: Sequence[Person],
+    rows: Sequence[Followup],
+) -> bool:
+    """Whether a snooze put the follow-up back at the times the rules give it (the Undo of a
+    snooze does): it then follows the schedule again, as before it was moved."""
+    if row.plan_key is None:
+        return False
+    by_key = {r.plan_key: r for r in rows if r.plan_key is not None}
+    for plan in _plans(user, interview, _person_facts(people), by_key, False):
+        if plan.plan_key == row.plan_key:
+            return (plan.not_before, plan.due_at) == (row.not_before, row.due_at)
+    return False
+
+
 def sync_schedule(
     *,
     user: User,
@@ -137,23 +180,9 @@ def sync_schedule(
     Scheduled rows (and those an outcome cancelled) are recomputed unless snoozed; sent and
     skipped ones never change; a planned follow-up that is gone is cancelled.
     """
-    tz, policy = tz_of(user), policy_of(user)
     facts = _person_facts(people)
     by_key = {row.plan_key: row for row in rows if row.plan_key is not None}
-    planned = schedule.plan_followups(
-        schedule.InterviewFacts(
-            starts_at=interview.starts_at,
-            duration_minutes=interview.duration_minutes,
-            response_promised_by=interview.response_promised_by,
-        ),
-        facts,
-        policy,
-        tz,
-    )
-    second = _second_check_in_plan(by_key, facts, policy, tz, create=create_second_check_in)
-    if second is not None:
-        planned.append(second)
-
+    planned = _plans(user, interview, facts, by_key, create_second_check_in)
     added: list[Followup] = []
     unmatched = dict(by_key)
     for plan in planned:
@@ -197,6 +226,7 @@ def sync_schedule(
 
     everything = [*rows, *added]
     apply_outcome(everything, interview.outcome)
+    tz = tz_of(user)
     for row in everything:
         _refresh_draft(row, interview, user, tz)
     return added
@@ -332,6 +362,8 @@ async def update(
 
     if fields & {"not_before", "due_at"}:
         _snooze(row, patch)
+        if _back_on_plan(row, user, interview, people, rows):
+            row.snoozed = False
 
     if fields & {"subject", "body"}:
         _edit_draft(row, patch, interview, user)

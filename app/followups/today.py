@@ -7,7 +7,7 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -52,6 +52,8 @@ class Card:
     send_error: str | None
     recipient_email: str | None
     mailto_url: str
+    # No address yet: where to add one (the interview's edit form, at that person's row).
+    add_email_url: str | None
     # The *Send* button shows (the mailbox sends, there is an address, nothing on its way).
     send: bool
     # *Mark sent* is the primary action: due or late, and no *Send* to prefer.
@@ -102,8 +104,16 @@ def _title(kind: str, subject: str, name: str | None, nobody: str) -> str:
     return f"{what} to {name or nobody}"
 
 
+def add_email_url(interview_id: str, person_id: object | None) -> str:
+    """Where a follow-up's missing address is added: the interview's edit form, focused on
+    the recipient's email field (or at its people, when there is nobody to write to yet)."""
+    url = f"/interviews/{interview_id}/edit"
+    return f"{url}?person={person_id}" if person_id else f"{url}#people-list"
+
+
 def _card(values: Mapping[str, Any], company: str, role: str, words: _Words) -> Card:
-    """A card from READ_COLUMNS (a row mapping), with its interview's company and role."""
+    """A card from READ_COLUMNS (a row mapping, with `person_id` if it has one), with its
+    interview's company and role."""
     status = values["status"]
     due_at, not_before = values["due_at"], values["not_before"]
     due_state = schedule.due_state(Status(status), not_before, due_at, words.now)
@@ -148,6 +158,9 @@ def _card(values: Mapping[str, Any], company: str, role: str, words: _Words) -> 
         send_error=values["send_error"],
         recipient_email=email,
         mailto_url=drafts.mailto_url(email, values["subject"], values["body"]),
+        add_email_url=(
+            None if email else add_email_url(str(values["interview_id"]), values.get("person_id"))
+        ),
         send=send,
         # Not while the app sends it, nor beside *Send*.
         mark_primary=due_state is not DueState.UPCOMING and not (words.can_send and email),
@@ -177,6 +190,35 @@ class CameBack:
 
 
 @dataclass(frozen=True, slots=True)
+class Day:
+    """Upcoming cards that can be sent from one day (in the user's zone), under its heading."""
+
+    heading: str  # "Tomorrow", "Thursday 3 December"
+    cards: list[Card]
+
+
+def day_heading(day: date, today: date) -> str:
+    """A day as a heading of Coming up: "Today", "Tomorrow", "Thursday 3 December" (with
+    the year when it is not this one)."""
+    delta = (day - today).days
+    if delta == 0:
+        return "Today"
+    if delta == 1:
+        return "Tomorrow"
+    words = f"{day.strftime('%A')} {day.day} {day.strftime('%B')}"
+    return words if day.year == today.year else f"{words} {day.year}"
+
+
+def by_day(cards: list[Card], starts: Mapping[str, datetime], words: _Words) -> list[Day]:
+    """Cards grouped by the local day they can be sent from (`starts`: not_before by card
+    id), earliest day first, each day's cards in the order given."""
+    groups: dict[date, list[Card]] = {}
+    for c in cards:
+        groups.setdefault(starts[c.id].astimezone(words.tz).date(), []).append(c)
+    return [Day(day_heading(day, words.today), groups[day]) for day in sorted(groups)]
+
+
+@dataclass(frozen=True, slots=True)
 class Section:
     """One of overdue, due and upcoming: at most TODAY_SHOWN cards, and how many in all."""
 
@@ -185,6 +227,8 @@ class Section:
     cards: list[Card]
     total: int
     more: str | None  # the cursor of the next page, when there is more
+    # Coming up only: its cards by the day they can be sent from.
+    days: list[Day] | None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +241,14 @@ class Today:
     # through it, so the user sees why something left the list.
     came_back: list[CameBack] = field(default_factory=list)
     sent_lately: list[Sent] = field(default_factory=list)
+    # Sent since Monday (the user's zone), and how many of those went out by their due_at.
+    sent_this_week: int = 0
+    on_time_this_week: int = 0
+
+    @property
+    def week(self) -> str:
+        """One line: "3 sent this week · 2 on time"."""
+        return f"{self.sent_this_week} sent this week · {self.on_time_this_week} on time"
 
     def total(self, state: str) -> int:
         due_state = DueState(state)
@@ -242,6 +294,18 @@ def _next_cursor(rows: list[Any], limit: int) -> str | None:
     return keyset_cursor(last["due_at"], last["id"])
 
 
+def week_start(user: User, now: datetime) -> datetime:
+    """The start of this week in the user's zone (Monday, midnight), as a UTC instant."""
+    tz = service.tz_of(user)
+    today = now.astimezone(tz).date()
+    monday = today - timedelta(days=today.weekday())
+    return datetime.combine(monday, time(0), tzinfo=tz).astimezone(UTC)
+
+
+def _days(rows: list[Any], cards: list[Card], words: _Words) -> list[Day]:
+    return by_day(cards, {str(row["id"]): row["not_before"] for row in rows}, words)
+
+
 def _section_cards(rows: list[Any], state: DueState, words: _Words) -> list[Card]:
     cards = [_card(row, row["company"], row["role"], words) for row in rows]
     # A row the SQL put in this section but the rules put elsewhere (an edge of snoozing)
@@ -275,16 +339,17 @@ def _sent(row: Mapping[str, Any], words: _Words) -> Sent:
 async def today(session: AsyncSession, *, user: User, now: datetime) -> Today:
     """What to send: overdue first, then due, then what comes next; each section at most
     TODAY_SHOWN (fetched as TODAY_SHOWN + 1 to know whether there is more)."""
-    rows = await repository.today_rows(session, user.id, now=now, **today_params(now))
+    rows = await repository.today_rows(session, user.id, now=now, **today_params(user, now))
     return from_rows(rows, user=user, now=now)
 
 
-def today_params(now: datetime) -> dict[str, Any]:
+def today_params(user: User, now: datetime) -> dict[str, Any]:
     """The bounds of Today's statement (repository.today_statement), besides user and now."""
     return {
         "limit": TODAY_SHOWN + 1,
         "since": now - CAME_BACK_WINDOW,
         "recent_limit": CAME_BACK_SHOWN,
+        "week_start": week_start(user, now),
     }
 
 
@@ -304,21 +369,31 @@ def from_rows(rows: Sequence[Mapping[Any, Any]], *, user: User, now: datetime) -
         for part in (repository.COUNT + state.value for state in DueState)
         for row in parts.get(part, ())
     }
+    week = {
+        row["part"]: row["n"]
+        for part in (repository.WEEK_ON_TIME, repository.WEEK_LATE)
+        for row in parts.get(part, ())
+    }
+    on_time = week.get(repository.WEEK_ON_TIME, 0)
     result = Today(
         sections=[],
         counts=counts,
+        sent_this_week=on_time + week.get(repository.WEEK_LATE, 0),
+        on_time_this_week=on_time,
         came_back=[_came_back(r, words) for r in parts.get(repository.CAME_BACK, ())],
         sent_lately=[_sent(r, words) for r in parts.get(repository.SENT_LATELY, ())],
     )
     for state in DueState.OVERDUE, DueState.DUE, DueState.UPCOMING:
         section_rows = parts.get(state.value, [])
+        cards = _section_cards(section_rows[:TODAY_SHOWN], state, words)
         result.sections.append(
             Section(
                 key=state.value,
                 title=_SECTION_TITLES[state],
-                cards=_section_cards(section_rows[:TODAY_SHOWN], state, words),
+                cards=cards,
                 total=result.total(state.value),
                 more=_next_cursor(section_rows, TODAY_SHOWN),
+                days=_days(section_rows, cards, words) if state is DueState.UPCOMING else None,
             )
         )
     return result
@@ -331,6 +406,7 @@ class More:
     state: DueState
     cards: list[Card]
     next_cursor: str | None
+    days: list[Day] | None = None  # Coming up's, by day (see Section.days)
 
 
 async def more(
@@ -347,7 +423,9 @@ async def more(
         session, user.id, state, after=after, limit=limit + 1, now=now
     )
     words = _words(user, now, await service.can_send(session, user=user))
-    return More(state, _section_cards(rows[:limit], state, words), _next_cursor(rows, limit))
+    cards = _section_cards(rows[:limit], state, words)
+    days = _days(rows, cards, words) if state is DueState.UPCOMING else None
+    return More(state, cards, _next_cursor(rows, limit), days)
 
 
 async def card(
@@ -360,7 +438,8 @@ async def card(
     company, role = names if names is not None else ("", "")
     words = _words(user, now, can_send)
     values = service.read_values(row)
-    return service.read_of(values, now), _card(values, company, role, words)
+    shown = _card({**values, "person_id": row.person_id}, company, role, words)
+    return service.read_of(values, now), shown
 
 
 _NOUNS = {Kind.THANK_YOU: "thank-you note", Kind.CHECK_IN: "check-in", Kind.CUSTOM: "follow-up"}

@@ -16,6 +16,7 @@ from app.followups.schedule import Kind, Role, Status
 from app.interviews import invite_import, invites, service
 from app.interviews.invite_import import InviteImport
 from app.interviews.schemas import InterviewRead, Outcome
+from app.web.htmx import is_htmx
 from app.web.templating import render
 from app.wire import Storable
 
@@ -138,35 +139,52 @@ async def interviews_page(
     company: Text = None,
     from_: Annotated[str | None, Query(alias="from", max_length=20)] = None,
     to: Annotated[str | None, Query(max_length=20)] = None,
+    q: Text = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
+    shown: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
+    """The list, newest first, PAGE_SIZE at a time. `q` searches company, role and the
+    people's names (this page's only: the API's list has no such filter); `shown` is how
+    many the pages before this one showed ("51–100 of 120")."""
     tz = ZoneInfo(user.timezone)
     try:
         chosen = Outcome(outcome) if outcome else None
     except ValueError:
         raise Invalid(["query", "outcome"], "is not an outcome") from None
     first, last = _day("from", from_), _day("to", to)
+    kept: dict[str, Any] = {
+        "outcome": chosen,
+        "company": company or None,
+        "starts_after": _start_of(first, tz) if first else None,
+        "starts_before": _start_of(last + timedelta(days=1), tz) if last else None,
+        "search": (q.strip() or None) if q else None,
+    }
     page = await service.list_interviews(
         session,
         user=user,
-        outcome=chosen,
-        company=company or None,
-        starts_after=_start_of(first, tz) if first else None,
-        starts_before=_start_of(last + timedelta(days=1), tz) if last else None,
         limit=PAGE_SIZE,
         cursor=cursor or None,
         now=now,
         newest_first=True,
+        **kept,
     )
+    total = await service.count_interviews(session, user=user, **kept)
     filters = {
+        "q": q or "",
         "outcome": outcome or "",
         "company": company or "",
         "from": from_ or "",
         "to": to or "",
     }
+    # Shown after "More" added this page below the others (htmx), or as a page of its own.
+    after = shown if cursor else 0
+    upto = after + len(page.items)
     more = None
     if page.next_cursor:
-        more = "/interviews?" + urlencode({**filters, "cursor": page.next_cursor})
+        more = "/interviews?" + urlencode(
+            {**filters, "cursor": page.next_cursor, "shown": str(upto)}
+        )
+    start = 1 if is_htmx(request.headers) else after + 1
     return render(
         request,
         "interviews/list_page.html",
@@ -174,8 +192,16 @@ async def interviews_page(
         filters=filters,
         filtered=any(filters.values()),
         more=more,
+        count=count_words(start, upto, total),
         **_words(),
     )
+
+
+def count_words(first: int, last: int, total: int) -> str:
+    """Which of how many the list shows: "1–50 of 120" ("" when it shows none)."""
+    if last < first:
+        return ""
+    return f"{first} of {total}" if first == last else f"{first}–{last} of {total}"
 
 
 def default_start(now: datetime, tz: ZoneInfo) -> str:
@@ -225,9 +251,19 @@ async def interview_page(
 
 @router.get("/interviews/{interview_id}/edit")
 async def edit_interview_page(
-    request: Request, interview_id: InterviewId, session: SessionDep, user: CurrentUser, now: Now
+    request: Request,
+    interview_id: InterviewId,
+    session: SessionDep,
+    user: CurrentUser,
+    now: Now,
+    person: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
+    """The edit form; `person` (a person's id, from Today's *Add email*) focuses their email."""
     bundle = await service.get(session, user=user, interview_id=interview_id)
     return render(
-        request, "interviews/form_page.html", interview=service.to_read(bundle, now), **_words()
+        request,
+        "interviews/form_page.html",
+        interview=service.to_read(bundle, now),
+        focus_person=person,
+        **_words(),
     )

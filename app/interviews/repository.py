@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, inspect, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, insert, inspect, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import Base, get_for_update
@@ -125,6 +125,75 @@ async def lock_bundle(
     return (await _bundles(session, user_id, [interview], afresh=True))[0]
 
 
+def _contains(text: str) -> str:
+    """A LIKE pattern (escape `\\`) for values containing `text`, lowercased."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _filters(
+    user_id: uuid.UUID,
+    *,
+    outcome: str | None,
+    company: str | None,
+    starts_after: datetime | None,
+    starts_before: datetime | None,
+    search: str | None,
+) -> list[ColumnElement[bool]]:
+    """The list's conditions, the owner first. `search` (the web list's search box) matches
+    the company, the role or the name of a person met, anywhere and regardless of case."""
+    where: list[ColumnElement[bool]] = [Interview.user_id == user_id]
+    if outcome is not None:
+        where.append(Interview.outcome == outcome)
+    if company is not None:
+        where.append(func.lower(Interview.company).like(_contains(company), escape="\\"))
+    if starts_after is not None:
+        where.append(Interview.starts_at >= starts_after)
+    if starts_before is not None:
+        where.append(Interview.starts_at < starts_before)
+    if search is not None:
+        pattern = _contains(search)
+        met = (
+            select(Person.id)
+            .where(
+                Person.user_id == user_id,
+                Person.interview_id == Interview.id,
+                func.lower(Person.name).like(pattern, escape="\\"),
+            )
+            .exists()
+        )
+        where.append(
+            or_(
+                func.lower(Interview.company).like(pattern, escape="\\"),
+                func.lower(Interview.role).like(pattern, escape="\\"),
+                met,
+            )
+        )
+    return where
+
+
+async def count(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    outcome: str | None,
+    company: str | None,
+    starts_after: datetime | None,
+    starts_before: datetime | None,
+    search: str | None = None,
+) -> int:
+    """How many interviews the list's filters keep, in one statement."""
+    where = _filters(
+        user_id,
+        outcome=outcome,
+        company=company,
+        starts_after=starts_after,
+        starts_before=starts_before,
+        search=search,
+    )
+    return await session.scalar(select(func.count()).select_from(Interview).where(*where)) or 0
+
+
 async def list_bundles(
     session: AsyncSession,
     user_id: uuid.UUID,
@@ -136,23 +205,20 @@ async def list_bundles(
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
     newest_first: bool = False,
+    search: str | None = None,
 ) -> list[Bundle]:
     """One page of interviews by `starts_at` then `id` (the API's order), or the reverse
     (the web list's); `after` is the last row of the page before, in the same order."""
-    query = select(Interview).where(Interview.user_id == user_id)
-    if outcome is not None:
-        query = query.where(Interview.outcome == outcome)
-    if company is not None:
-        pattern = (
-            "%"
-            + company.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            + "%"
+    query = select(Interview).where(
+        *_filters(
+            user_id,
+            outcome=outcome,
+            company=company,
+            starts_after=starts_after,
+            starts_before=starts_before,
+            search=search,
         )
-        query = query.where(func.lower(Interview.company).like(pattern, escape="\\"))
-    if starts_after is not None:
-        query = query.where(Interview.starts_at >= starts_after)
-    if starts_before is not None:
-        query = query.where(Interview.starts_at < starts_before)
+    )
     if after is not None and newest_first:
         starts_at, row_id = after
         query = query.where(

@@ -320,9 +320,10 @@ async def list_interviews(
     cursor: str | None,
     now: datetime,
     newest_first: bool = False,
+    search: str | None = None,
 ) -> Page[InterviewRead]:
     """A page of the user's interviews: oldest first (the API's contract), or newest first
-    (the web list)."""
+    (the web list, which also searches: see count_interviews)."""
     after = parse_keyset_cursor(cursor)
     bundles = await repository.list_bundles(
         session,
@@ -334,6 +335,7 @@ async def list_interviews(
         after=after,
         limit=limit + 1,
         newest_first=newest_first,
+        search=search,
     )
     next_cursor = None
     if len(bundles) > limit:
@@ -341,3 +343,26 @@ async def list_interviews(
         last = bundles[-1][0]
         next_cursor = keyset_cursor(last.starts_at, last.id)
     return Page[InterviewRead](items=[to_read(b, now) for b in bundles], next_cursor=next_cursor)
+
+
+async def count_interviews(
+    session: AsyncSession,
+    *,
+    user: User,
+    outcome: Outcome | None,
+    company: str | None,
+    starts_after: datetime | None,
+    starts_before: datetime | None,
+    search: str | None,
+) -> int:
+    """How many interviews list_interviews pages through with the same filters; `search`
+    (the web list's only, not the API's) matches company, role or a person's name."""
+    return await repository.count(
+        session,
+        user.id,
+        outcome=outcome.value if outcome else None,
+        company=company,
+        starts_after=starts_after,
+        starts_before=starts_before,
+        search=search,
+    )

@@ -149,11 +149,14 @@
         .then(function () { button.textContent = "Copied"; });
       copy = null;
     }
-    // A Today card keeps its draft once, in its mailto link: Copy reads it back from there.
+    // A Today card keeps its draft once, in its mailto link: Copy reads it back from there
+    // (or from its own data-copy-mailto, on a card with no address and so no link).
     var fromMail = event.target.closest("[data-copy-mailto]");
     var link = fromMail && fromMail.closest("li").querySelector('a[href^="mailto:"]');
-    if (link && navigator.clipboard) {
-      var query = link.getAttribute("href").split("?")[1] || "";
+    var href = fromMail && (fromMail.getAttribute("data-copy-mailto") ||
+      (link && link.getAttribute("href")));
+    if (href && navigator.clipboard) {
+      var query = href.split("?")[1] || "";
       var subject = decodeURIComponent((/(?:^|&)subject=([^&]*)/.exec(query) || ["", ""])[1]);
       var text = decodeURIComponent((/(?:^|&)body=([^&]*)/.exec(query) || ["", ""])[1]);
       navigator.clipboard.writeText("Subject: " + subject + "\n\n" + text.replace(/\r\n/g, "\n"))

@@ -234,7 +234,7 @@ class FastReads:
                 return None
             user, web_session = found
             rows = await followup_reads.today_rows(
-                driver, user.id, now=now, **today_service.today_params(now)
+                driver, user.id, now=now, **today_service.today_params(user, now)
             )
         today = today_service.from_rows(rows, user=user, now=now)
         fragment = is_htmx(headers) and headers.get("hx-history-restore-request") != "true"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
@@ -22,7 +22,7 @@ PEOPLE = [
 def record_interview(page: Page, hours_ago: float = 3, **overrides: Any) -> dict[str, Any]:
     starts = clock.now() - timedelta(hours=hours_ago)
     body = interview_body(
-        starts_at=starts.isoformat(timespec="seconds"), people=PEOPLE, **overrides
+        starts_at=starts.isoformat(timespec="seconds"), **{"people": PEOPLE, **overrides}
     )
     return api(page, "POST", "/api/v1/interviews", body)  # type: ignore[no-any-return]
 
@@ -365,3 +365,69 @@ def test_a_snooze_past_a_thank_yous_window_is_warned_about(page: Page, signed_up
     fresh = page.locator("#due-list li.followup").filter(has_text="Globex")
     expect(fresh).to_have_count(2)
     expect(fresh.locator(".warn")).to_have_count(0)
+
+
+def test_the_week_counter_counts_what_is_marked_sent(page: Page, signed_up: User) -> None:
+    record_interview(page)
+    page.goto("/")
+    expect(page.locator("#week-count")).to_have_text("0 sent this week · 0 on time")
+    item(page, "Ann Lee").get_by_role("button", name=MARK_ANN).click()
+    expect(page.locator("#week-count")).to_have_text("1 sent this week · 1 on time")
+
+
+def test_coming_up_is_grouped_under_day_headings(page: Page, signed_up: User) -> None:
+    # Starts tomorrow (UTC, the account's zone): the thank-yous can go from tomorrow.
+    interview = record_interview(page, hours_ago=-24)
+    check_in = next(f for f in interview["followups"] if f["kind"] == "check_in")
+    day = datetime.fromisoformat(check_in["not_before"]).astimezone(UTC).date()
+    heading = f"{day.strftime('%A')} {day.day} {day.strftime('%B')}"
+    if day.year != clock.now().year:
+        heading += f" {day.year}"
+    page.goto("/")
+    upcoming = page.locator("#upcoming-list")
+    expect(upcoming.get_by_role("heading", level=3)).to_have_text(["Tomorrow", heading])
+    tomorrow = upcoming.locator("li.day").filter(
+        has=page.get_by_role("heading", name="Tomorrow", exact=True)
+    )
+    expect(tomorrow.locator("li.followup")).to_have_count(2)
+    later = upcoming.locator("li.day").filter(has=page.get_by_role("heading", name=heading))
+    expect(later.locator("li.followup")).to_have_text([re.compile("Check-in to Bob Stone")])
+
+
+def test_add_email_opens_the_persons_email_field_and_then_open_in_mail_shows(
+    page: Page, signed_up: User
+) -> None:
+    people = [{"name": "Ann Lee", "role": "interviewer"}, PEOPLE[2]]
+    record_interview(page, people=people)
+    page.goto("/")
+    ann = item(page, "Thank-you note to Ann Lee")
+    expect(ann.get_by_role("link", name=re.compile("in mail"))).to_have_count(0)
+    ann.get_by_role("link", name="Add email for thank-you to Ann Lee").click()
+    expect(page).to_have_url(re.compile(r"/interviews/[0-9a-f-]+/edit\?person="))
+    email = page.locator("#people-0-email")
+    expect(email).to_be_focused()
+    email.fill("ann@example.com")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/interviews/[0-9a-f-]+$"))
+    page.goto("/")
+    mail = item(page, "Thank-you note to Ann Lee").get_by_role(
+        "link", name="Open thank-you to Ann Lee in mail"
+    )
+    expect(mail).to_have_attribute("href", re.compile(r"^mailto:ann@example\.com\?"))
+
+
+def test_undo_of_a_snooze_puts_the_follow_up_back_unsnoozed(page: Page, signed_up: User) -> None:
+    interview = record_interview(page)
+    carl = next(f for f in interview["followups"] if f["recipient_name"] == "Carl Diaz")
+    page.goto("/")
+    item(page, "Carl Diaz").get_by_role("button", name=SNOOZE_CARL).click()
+    expect(page.locator("#upcoming-list").filter(has_text="Carl Diaz")).to_have_count(1)
+    assert api(page, "GET", f"/api/v1/followups/{carl['id']}")["snoozed"] is True
+    page.locator("#flash").get_by_role("button", name="Undo").click()
+    expect(page.locator("#due-list").filter(has_text="Carl Diaz")).to_have_count(1)
+    back = api(page, "GET", f"/api/v1/followups/{carl['id']}")
+    assert (back["not_before"], back["due_at"], back["snoozed"]) == (
+        carl["not_before"],
+        carl["due_at"],
+        False,
+    )

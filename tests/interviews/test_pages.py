@@ -490,3 +490,67 @@ async def test_the_page_lists_newest_first_while_the_api_keeps_its_order(
     assert page.index("Newer Co") < page.index("Older Co")
     listed = await client.get("/api/v1/interviews", headers={"Accept": "application/json"})
     assert [i["company"] for i in listed.json()["items"]] == ["Older Co", "Newer Co"]
+
+
+def shown_count(html: str) -> str:
+    found = re.search(r'<p class="count" id="interview-count" role="status">([^<]*)</p>', html)
+    assert found, "no count"
+    return found.group(1)
+
+
+async def test_the_list_says_which_of_how_many_it_shows_page_by_page(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pages, "PAGE_SIZE", 2)
+    csrf = await browser_session(client)
+    for day, company in enumerate(("Gamma", "Beta", "Alpha"), start=1):
+        await create_interview(client, csrf, company=company, starts_at=f"2030-06-0{day}T10:00:00Z")
+    page = await client.get("/interviews")
+    assert shown_count(page.text) == "1–2 of 3"
+    more = re.search(r'<li class="more"><a class="button" href="([^"]+)"', page.text)
+    assert more is not None
+    assert 'hx-select-oob="#interview-count"' in page.text[more.start() :]
+    url = more.group(1).replace("&amp;", "&")
+    assert "shown=2" in url
+    # Without JavaScript the next page is a page of its own; with htmx it is added below.
+    assert shown_count((await client.get(url)).text) == "3 of 3"
+    assert shown_count((await client.get(url, headers=HTMX)).text) == "1–3 of 3"
+    # Another user's interviews are not counted.
+    await client.post("/api/v1/auth/logout", headers=csrf)
+    await browser_session(client, "other@example.com")
+    assert "interview-count" not in (await client.get("/interviews")).text
+
+
+async def test_the_search_box_finds_company_role_or_person_and_the_api_ignores_it(
+    client: httpx.AsyncClient,
+) -> None:
+    csrf = await browser_session(client)
+    await create_interview(client, csrf, company="Acme Corp", role="Backend Engineer")
+    await create_interview(
+        client,
+        csrf,
+        company="Globex",
+        role="Data Scientist",
+        people=[{"name": "Zed Quinn", "role": "interviewer"}],
+    )
+    page = await client.get("/interviews")
+    form = page.text[page.text.index("<form") : page.text.index("</form>")]
+    assert 'method="get"' in form and '<label for="filter-q">Search</label>' in form
+    assert 'name="q" type="search"' in form
+    for q, found, missing in (
+        ("acme", "Acme Corp", "Globex"),  # company
+        ("SCIENTIST", "Globex", "Acme Corp"),  # role, regardless of case
+        ("quinn", "Globex", "Acme Corp"),  # a person met
+        ("ann lee", "Acme Corp", "Globex"),
+    ):
+        result = await client.get("/interviews", params={"q": q}, headers=HTMX)
+        assert found in result.text and missing not in result.text, q
+        assert shown_count(result.text) == "1 of 1"
+        assert f'value="{q}"' in result.text  # the box keeps what was typed
+    none = await client.get("/interviews", params={"q": "100%_"})
+    assert "No interviews match this search." in none.text
+    # The JSON list has no search: the parameter is not part of its contract.
+    api = await client.get("/api/v1/interviews", params={"q": "acme"})
+    assert len(api.json()["items"]) == 2
+    too_long = await client.get("/interviews", params={"q": "x" * 201}, headers=HTMX)
+    assert too_long.status_code == 422
