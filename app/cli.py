@@ -55,7 +55,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     import uvicorn
 
-    from app import logs
+    from app import logs, memory
 
     # The one migration step of a start (FOLLOWUP_MIGRATE=0: only a check that the schema is
     # current). In a child process, so the serving process never imports Alembic (measured:
@@ -70,8 +70,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         print(f"followup serve: {what}; not serving.", file=sys.stderr)
         return migration.returncode
     _create_first_admin(settings)
+    memory.tune_allocator()  # before uvicorn starts its workers: they inherit it
     uvicorn.run(
-        "app.main:create_app",
+        "app.main:create_served_app",
         factory=True,
         host=args.host,
         port=args.port,

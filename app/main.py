@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
-from app import __version__
+from app import __version__, memory
 from app.admin.pages import router as admin_pages_router
 from app.admin.router import router as admin_router
 from app.admin.schemas import MemberRead
@@ -120,6 +120,23 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
     version: str = Field(description="The running Followup version.", examples=[__version__])
+
+
+def create_served_app() -> FastAPI:
+    """The app as `followup serve` runs it, in each worker: create_app, and once it has
+    started, the objects it started with set aside from the garbage collector's full
+    collections (app/memory.py: a p99 tail measured in the hundreds of milliseconds)."""
+    app = create_app()
+    started = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: FastAPI) -> AsyncIterator[Any]:
+        async with started(application) as state:
+            memory.freeze_startup_heap()
+            yield state
+
+    app.router.lifespan_context = lifespan
+    return app
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
