@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import User
+from app.accounts.models import User
 from app.errors import Invalid, NotFound
 from app.followups import drafts, repository, schedule
 from app.followups.models import Followup

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import User
+from app.accounts.models import User
 from app.followups import drafts, repository, schedule, service
 from app.followups.schedule import KIND_SHORT_WORDS, KIND_WORDS, DueState, Kind, Status
 from app.followups.schemas import FollowupRead

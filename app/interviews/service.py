@@ -10,7 +10,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import User
+from app.accounts.models import User
 from app.errors import Conflict, Invalid, NotFound
 from app.followups import service as followups
 from app.followups.models import Followup

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import clock as app_clock
 from app import outbound
-from app.auth.models import User
+from app.accounts.models import User
 from app.config import Settings
 from app.followups import service as followups
 from app.followups.models import Followup

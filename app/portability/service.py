@@ -8,8 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import User
-from app.auth.schemas import Notifications, Policy, Templates
+from app.accounts.models import User
 from app.errors import Invalid
 from app.followups import drafts, schedule
 from app.followups import service as followups
@@ -19,6 +18,7 @@ from app.followups.schemas import CancelReason, SentVia
 from app.interviews import service as interviews
 from app.interviews.models import Interview, Person
 from app.interviews.schemas import Outcome
+from app.me.schemas import Notifications, Policy, Templates
 from app.portability import csvfile, repository
 from app.portability.schemas import (
     CsvImported,

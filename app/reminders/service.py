@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth import repository as auth_repository
-from app.auth.models import User
-from app.auth.service import hash_password_async, hash_secret
+from app.accounts import repository as auth_repository
+from app.accounts.models import User
+from app.accounts.service import hash_password_async, hash_secret
 from app.config import Settings
 from app.errors import Invalid
 from app.followups.service import tz_of

@@ -2,7 +2,7 @@
 interview and `/me`, as JSON to an API token.
 
 Each costs one statement on a pooled asyncpg connection (the token's user joined into it,
-app.auth.reads) and one orjson serialisation: no session, no dependency solving, no model
+app.accounts.reads) and one orjson serialisation: no session, no dependency solving, no model
 per row (measured with bench/hotpath.py; issue 13). Anything else about the request — HTML
 or htmx, a cookie, another auth scheme, a parameter this layer does not parse, an unknown
 token, a missing object — goes on to the general path, which answers it as always (its
@@ -25,15 +25,15 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import clock
-from app.auth import profile
-from app.auth import reads as auth_reads
-from app.auth import service as auth_service
+from app.accounts import reads as auth_reads
+from app.accounts import service as auth_service
 from app.config import Settings
 from app.db import Driver, driver_connection
 from app.errors import AppError
 from app.followups import reads as followup_reads
 from app.followups.schedule import DueState, Kind, Status
 from app.interviews import reads as interview_reads
+from app.me import service as profile
 from app.web.htmx import wants_html
 from app.wire import parse_keyset_cursor
 
