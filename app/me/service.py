@@ -14,8 +14,7 @@ from app.accounts.models import User
 from app.calendar import service as calendar
 from app.config import Settings
 from app.errors import Invalid, Unauthorized
-from app.followups import drafts
-from app.followups import service as followups
+from app.followups import drafts, sync
 from app.group.schemas import Sharing
 from app.me.schemas import MeUpdate, Notifications, Policy, Templates, UserRead
 from app.wire import check_if_match, strong_etag
@@ -86,7 +85,7 @@ async def update(session: AsyncSession, *, user: User, patch: MeUpdate, now: dat
     if fields - {"notifications", "board_sharing"}:
         # The sender's name, the time zone, the policy and the templates all reach the
         # drafts or the times of what is still to come.
-        await followups.resync_all(session, user=user, now=now)
+        await sync.resync_all(session, user=user, now=now)
     await session.flush()
     return user
 
@@ -102,7 +101,7 @@ async def adopt_browser_timezone(
         return user
     user.timezone = timezone
     user.updated_at = now
-    await followups.resync_all(session, user=user, now=now)
+    await sync.resync_all(session, user=user, now=now)
     await session.flush()
     return user
 

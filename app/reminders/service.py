@@ -17,7 +17,7 @@ from app.accounts.models import User
 from app.accounts.service import hash_password_async, hash_secret
 from app.config import Settings
 from app.errors import Invalid
-from app.followups.service import tz_of
+from app.followups.sync import tz_of
 from app.reminders import digest, mail, repository
 from app.reminders.models import PasswordReset
 
