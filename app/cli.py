@@ -191,7 +191,7 @@ def _create_first_admin(settings: Settings) -> None:
     made before serving, so no visitor can register first; nothing once any account exists."""
     from sqlalchemy.exc import IntegrityError
 
-    from app.auth.schemas import RegisterIn
+    from app.accounts.schemas import RegisterIn
 
     if not settings.admin_email:
         return
@@ -236,9 +236,9 @@ async def _add_user(
     """The new account's id; with `first`, None (and nothing made) when any account exists."""
     from sqlalchemy import exists, select
 
-    from app.auth import service
-    from app.auth.models import User
-    from app.auth.repository import user_by_email
+    from app.accounts import service
+    from app.accounts.models import User
+    from app.accounts.repository import user_by_email
     from app.db import create_engine, create_sessionmaker
 
     engine = create_engine(settings.database_url)
@@ -267,7 +267,7 @@ async def _add_user(
 
 
 def _user_add(args: argparse.Namespace, settings: Settings) -> int:
-    from app.auth.schemas import RegisterIn
+    from app.accounts.schemas import RegisterIn
 
     password = _read_password()
     try:
@@ -287,7 +287,7 @@ def _user_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _make_invite(settings: Settings, days: int, note: str | None) -> str:
-    from app.auth import service
+    from app.accounts import service
     from app.db import create_engine, create_sessionmaker
 
     engine = create_engine(settings.database_url)

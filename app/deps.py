@@ -13,8 +13,8 @@ from fastapi.security.http import HTTPAuthorizationCredentials
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
-from app.auth import service as auth_service
-from app.auth.models import User, WebSession
+from app.accounts import service as auth_service
+from app.accounts.models import User, WebSession
 from app.config import Settings
 from app.db import session_scope
 from app.errors import Forbidden, NotFound, Unauthorized

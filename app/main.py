@@ -15,18 +15,18 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from app import __version__, memory
+from app.accounts.pages import router as accounts_pages_router
+from app.accounts.router import router as accounts_router
+from app.accounts.service import LoginThrottle
 from app.admin.pages import router as admin_pages_router
 from app.admin.router import router as admin_router
 from app.admin.schemas import MemberRead
-from app.auth.pages import router as settings_pages_router
-from app.auth.router import router as auth_router
-from app.auth.schemas import UserRead
-from app.auth.service import LoginThrottle
 from app.body_limit import BodyLimit
 from app.calendar.router import router as calendar_router
 from app.config import Settings
 from app.db import create_engine, create_read_sessionmaker, create_sessionmaker
 from app.errors import PROBLEM_TYPE, describe, install_error_handlers, problems
+from app.followups.pages import router as pages_router
 from app.followups.router import router as followups_router
 from app.followups.schemas import FollowupRead
 from app.group.pages import router as group_pages_router
@@ -37,6 +37,9 @@ from app.interviews.schemas import InterviewRead
 from app.logs import RequestLog
 from app.mailbox.router import router as mailbox_router
 from app.mailbox.schemas import MailboxRead
+from app.me.pages import router as settings_pages_router
+from app.me.router import router as me_router
+from app.me.schemas import UserRead
 from app.portability.csvfile import MAX_CSV_BYTES
 from app.portability.pages import router as portability_pages_router
 from app.portability.router import router as portability_router
@@ -44,7 +47,6 @@ from app.reminders.router import router as reminders_router
 from app.web.compression import Compression
 from app.web.fastpath import FastReads
 from app.web.htmx import Negotiated
-from app.web.pages import router as pages_router
 from app.web.security import CrossSiteGuard, SecurityHeaders
 from app.web.templating import render
 from app.webhooks import events as webhook_events
@@ -164,7 +166,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.read_sessionmaker = create_read_sessionmaker(engine)
     app.state.login_throttle = LoginThrottle(settings)
     install_error_handlers(app)
-    app.include_router(auth_router)
+    app.include_router(accounts_router)
+    app.include_router(me_router)
     app.include_router(interviews_router)
     app.include_router(followups_router)
     app.include_router(calendar_router)
@@ -173,6 +176,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(mailbox_router)
     app.include_router(portability_router)
     app.include_router(pages_router)
+    app.include_router(accounts_pages_router)
     app.include_router(interview_pages_router)
     app.include_router(settings_pages_router)
     app.include_router(portability_pages_router)

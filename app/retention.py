@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Delete, TextClause, delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.auth.models import LoginAttempt, WebSession
+from app.accounts.models import LoginAttempt, WebSession
 from app.config import Settings
 from app.idempotency import IdempotencyKey
 from app.reminders.models import OUTBOX_DONE, Outbox, PasswordReset

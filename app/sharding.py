@@ -30,24 +30,24 @@ REFERENCE_TABLES: dict[str, str] = {
 # for a lookup that does not know the user yet and for the worker, and each is bounded (by
 # a unique hash, a `LIMIT` or a batch size).
 CROSS_USER_QUERIES: dict[str, str] = {
-    "app.auth.repository.web_session_with_user": (
+    "app.accounts.repository.web_session_with_user": (
         "a signed-in request finds its user by the cookie's hash: one probe of the unique "
         "index on every shard (the cookie does not carry the user id)"
     ),
-    "app.auth.repository.user_for_token_hash": (
+    "app.accounts.repository.user_for_token_hash": (
         "an API request finds its user by the token's hash, as for the cookie"
     ),
-    "app.auth.reads.user_for_token": (
+    "app.accounts.reads.user_for_token": (
         "the fast reads (app/web/fastpath.py) find the token's user by its hash inside their own "
         "statement (a CTE, as user_for_token_hash); the rows they read are then the user's"
     ),
-    "app.auth.reads.user_for_session": (
+    "app.accounts.reads.user_for_session": (
         "Today's fast path (app/web/fastpath.py) finds the session's user by the cookie's "
         "hash, as web_session_with_user; Today's rows are then read by the user's id"
     ),
     "app.followups.reads.page_rows": "a fast read: the token's user by hash, as above",
     "app.interviews.reads.interview_row": "a fast read: the token's user by hash, as above",
-    "app.auth.repository.delete_web_session": "signing out by the cookie's hash, as above",
+    "app.accounts.repository.delete_web_session": "signing out by the cookie's hash, as above",
     "app.reminders.repository.claim_reset": (
         "a password-reset link finds its user by the link's hash, as for the cookie"
     ),

@@ -1,6 +1,6 @@
 """Imports every table, so `Base.metadata` is complete for Alembic and the tests."""
 
-from app.auth.models import ApiToken, Invite, LoginAttempt, User, WebSession
+from app.accounts.models import ApiToken, Invite, LoginAttempt, User, WebSession
 from app.db import Base
 from app.followups.models import Followup
 from app.group.models import GroupTemplate, InstanceSettings

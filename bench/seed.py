@@ -31,7 +31,7 @@ from psycopg.types.json import Json
 from sqlalchemy import Table
 
 from app import clock
-from app.auth.service import TOKEN_PREFIX, hash_password, hash_secret
+from app.accounts.service import TOKEN_PREFIX, hash_password, hash_secret
 from app.followups import drafts
 from app.reminders.models import Outbox
 from app.tables import ApiToken, Followup, Interview, Person, User

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app import clock
-from app.auth.models import User
+from app.accounts.models import User
 from app.db import create_engine, create_sessionmaker
 from app.mailbox import secrets
 from app.mailbox.models import Mailbox

@@ -15,9 +15,8 @@ import pytest
 from sqlalchemy import update
 
 from app import clock
-from app.auth import reads as auth_reads
-from app.auth.models import User
-from app.auth.schemas import UserRead
+from app.accounts import reads as auth_reads
+from app.accounts.models import User
 from app.deps import get_now
 from app.followups import reads as followup_reads
 from app.followups.models import Followup
@@ -25,6 +24,7 @@ from app.followups.schemas import FollowupRead
 from app.interviews import reads as interview_reads
 from app.interviews.models import Interview
 from app.interviews.schemas import InterviewRead
+from app.me.schemas import UserRead
 from app.web import csrf
 from app.wire import Page
 from tests.helpers import create_interview, sign_in

@@ -212,7 +212,7 @@ async def _fill(url: str) -> None:
 def _watched(url: str, email: str) -> None:
     """What the mailbox watch keeps of the user's mailbox: a folder's position and a counted
     message's hash (a watch pass would need an IMAP server)."""
-    from app.auth.models import User
+    from app.accounts.models import User
     from app.mailbox.models import Mailbox, MailboxFolder, MailboxMessage
 
     engine = create_engine(sync_url(url))

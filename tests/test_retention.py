@@ -18,7 +18,7 @@ from sqlalchemy import event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import retention
-from app.auth.models import User, WebSession
+from app.accounts.models import User, WebSession
 from app.db import create_engine, create_sessionmaker
 from app.idempotency import IdempotencyKey
 from app.reminders.models import Outbox, PasswordReset

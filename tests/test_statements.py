@@ -74,6 +74,6 @@ def test_every_table_is_user_owned_or_a_listed_reference_table() -> None:
 
 def test_only_the_listed_app_functions_may_cross_users() -> None:
     assert allowed(["app.interviews.repository.get", "app.queue.claim_ids"])
-    assert allowed(["app.auth.repository.user_for_token_hash"])
+    assert allowed(["app.accounts.repository.user_for_token_hash"])
     assert not allowed(["app.interviews.repository.get", "app.interviews.service.update"])
     assert all(name.startswith("app.") and reason for name, reason in CROSS_USER_QUERIES.items())

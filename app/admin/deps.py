@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
-from app.auth.models import User
+from app.accounts.models import User
 from app.deps import CurrentUser, object_id
 from app.errors import Forbidden
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Row, and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Invite, User
+from app.accounts.models import Invite, User
 from app.db import get_for_update
 
 MEMBER_COLUMNS = (

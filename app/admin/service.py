@@ -7,6 +7,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts import repository as accounts
+from app.accounts import service as auth
+from app.accounts.models import Invite, User
 from app.admin import repository
 from app.admin.schemas import (
     InviteCreate,
@@ -17,9 +20,6 @@ from app.admin.schemas import (
     MemberUpdate,
     ResetLinkRead,
 )
-from app.auth import repository as accounts
-from app.auth import service as auth
-from app.auth.models import Invite, User
 from app.config import Settings
 from app.errors import Conflict, NotFound
 from app.reminders import service as reminders

@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from app.auth import profile
-from app.auth.schemas import UserRead
 from app.calendar import service
 from app.deps import CurrentUser, Now, SessionDep, SettingsDep
 from app.errors import problems
 from app.idempotency import REPLAYED, IdempotencyDep
+from app.me import service as profile
+from app.me.schemas import UserRead
 from app.web.htmx import HtmxDep, respond
 from app.web.responses import json_response
 from app.wire import strong_etag

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from icalendar import Alarm, Calendar, Event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import User
+from app.accounts.models import User
 from app.errors import NotFound
 from app.followups import repository as followups
 from app.followups.schedule import KIND_WORDS, Kind
@@ -47,7 +47,7 @@ def rotate(user: User) -> None:
 
 
 async def user_for_feed(session: AsyncSession, token: str, *, secret: str) -> User:
-    from app.auth.repository import user_by_id
+    from app.accounts.repository import user_by_id
 
     missing = NotFound("No such calendar feed.")
     if len(token) != 32 + _MAC_LENGTH:

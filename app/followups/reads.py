@@ -1,5 +1,5 @@
 """The hot read of follow-ups on Postgres: `GET /api/v1/followups` as JSON in one statement
-(the token's user joined in, app.auth.reads), its rows written straight to the wire shape.
+(the token's user joined in, app.accounts.reads), its rows written straight to the wire shape.
 
 The same rows and the same JSON as service.list_followups (tests/followups/test_reads.py
 compares them): the filters are repository._list_statement's, the wire dict is
@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
-from app.auth.reads import VIEWER, VIEWER_COLUMNS, Viewer, viewer_of
+from app.accounts.reads import VIEWER, VIEWER_COLUMNS, Viewer, viewer_of
 from app.db import Driver
 from app.followups import drafts, repository, schedule
 from app.followups.schedule import DueState, Status

@@ -24,8 +24,8 @@ from app.followups.repository import FollowupFilters
 from app.followups.schedule import DueState, Kind, Status
 from app.followups.schemas import FollowupCreate, FollowupRead, FollowupUpdate
 from app.idempotency import IdempotencyDep
-from app.interviews import pages as interview_pages
 from app.interviews import service as interviews
+from app.interviews import views as interview_views
 from app.mailbox import send as mailbox_send
 from app.web.htmx import Htmx, HtmxDep, respond
 from app.web.responses import created, json_response
@@ -186,7 +186,7 @@ async def _fragment(
             interview,
             "interviews/_detail.html",
             status=status,
-            **interview_pages.detail(interview, can_send=can_send),
+            **interview_views.detail(interview, can_send=can_send),
         )
     read, card = await today.card(
         session, user=user, followup_id=followup_id, now=now, can_send=can_send

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import User
-from app.followups import drafts, repository, schedule, service
+from app.accounts.models import User
+from app.followups import drafts, repository, schedule, service, sync
 from app.followups.schedule import KIND_SHORT_WORDS, KIND_WORDS, DueState, Kind, Status
 from app.followups.schemas import FollowupRead
 from app.time_words import sent_words, span, when
@@ -74,7 +74,7 @@ class _Words:
 
 
 def _words(user: User, now: datetime, can_send: bool) -> _Words:
-    tz = service.tz_of(user)
+    tz = sync.tz_of(user)
     return _Words(tz, now.astimezone(tz).date(), now, can_send, snooze_until_tomorrow(user, now))
 
 
@@ -296,7 +296,7 @@ def _next_cursor(rows: list[Any], limit: int) -> str | None:
 
 def week_start(user: User, now: datetime) -> datetime:
     """The start of this week in the user's zone (Monday, midnight), as a UTC instant."""
-    tz = service.tz_of(user)
+    tz = sync.tz_of(user)
     today = now.astimezone(tz).date()
     monday = today - timedelta(days=today.weekday())
     return datetime.combine(monday, time(0), tzinfo=tz).astimezone(UTC)
@@ -460,7 +460,7 @@ class Done:
 def done(before: FollowupRead, after: FollowupRead, *, user: User, now: datetime) -> Done:
     """The message for an action that turned `before` into `after`. Marking sent or skipping
     is undone by going back to `scheduled`; a snooze by the times it had."""
-    tz = service.tz_of(user)
+    tz = sync.tz_of(user)
     today = now.astimezone(tz).date()
     what = f"{_NOUNS[after.kind]} to {after.recipient_name or 'nobody yet'}"
     undo: dict[str, str] | None = None
@@ -487,6 +487,6 @@ def done(before: FollowupRead, after: FollowupRead, *, user: User, now: datetime
 
 def snooze_until_tomorrow(user: User, now: datetime) -> datetime:
     """Where "Snooze" moves a follow-up: tomorrow at the user's send hour."""
-    tz = service.tz_of(user)
+    tz = sync.tz_of(user)
     day = now.astimezone(tz).date() + timedelta(days=1)
     return schedule.local_send_time(day, user.send_hour, tz)

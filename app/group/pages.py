@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import User
+from app.accounts.models import User
 from app.deps import CurrentUser, Now, SessionDep
 from app.group import service
 from app.group.schemas import GroupBoard

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, and_, case, delete, func, literal_column, 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
-from app.auth.models import User
+from app.accounts.models import User
 from app.followups.models import Followup
 from app.followups.schedule import Status
 from app.group.models import GroupTemplate, InstanceSettings

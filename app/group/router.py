@@ -7,8 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from app.auth import profile
-from app.auth.schemas import UserRead
 from app.deps import CurrentUser, Cursor, Limit, Now, SessionDep, get_settings, object_id
 from app.errors import problems
 from app.group import service
@@ -22,6 +20,8 @@ from app.group.schemas import (
     TemplatePreview,
 )
 from app.idempotency import IdempotencyDep
+from app.me import service as profile
+from app.me.schemas import UserRead
 from app.web.htmx import HtmxDep, respond
 from app.web.responses import created, json_response
 from app.wire import Page

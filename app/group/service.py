@@ -10,9 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth import profile
-from app.auth.models import User
-from app.auth.schemas import MeUpdate, Templates, TemplatesPatch
+from app.accounts.models import User
 from app.errors import Forbidden, Invalid, NotFound
 from app.followups import drafts
 from app.group import repository
@@ -33,6 +31,8 @@ from app.group.schemas import (
     Week,
     WeekCounts,
 )
+from app.me import service as profile
+from app.me.schemas import MeUpdate, Templates, TemplatesPatch
 from app.wire import Page, keyset_cursor, parse_keyset_cursor
 
 DEFAULT_WEEKS = 8

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import User
+from app.accounts.models import User
 from app.errors import Conflict, Invalid
 from app.followups.schedule import Kind, Status
 from app.interviews import invites, repository, service

@@ -12,10 +12,10 @@ from fastapi import APIRouter, Query, Request, Response
 from app.deps import CurrentUser, InterviewId, Now, SessionDep, object_id
 from app.errors import Invalid
 from app.followups import service as followups
-from app.followups.schedule import Kind, Role, Status
 from app.interviews import invite_import, invites, service
 from app.interviews.invite_import import InviteImport
-from app.interviews.schemas import InterviewRead, Outcome
+from app.interviews.schemas import Outcome
+from app.interviews.views import detail, words
 from app.web.htmx import is_htmx
 from app.web.templating import render
 from app.wire import Storable
@@ -24,51 +24,7 @@ router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 50
 
-OUTCOME_WORDS = {
-    Outcome.PENDING: "Pending",
-    Outcome.NEXT_ROUND: "Next round",
-    Outcome.OFFER: "Offer",
-    Outcome.REJECTED: "Rejected",
-    Outcome.WITHDRAWN: "Withdrawn",
-    Outcome.NO_RESPONSE: "No response",
-    Outcome.CANCELLED: "Cancelled",
-}
-CONTACT_TYPES = {
-    Role.INTERVIEWER: "Interviewer",
-    Role.RECRUITER: "Recruiter",
-    Role.HIRING_MANAGER: "Hiring manager",
-    Role.HR: "HR",
-    Role.OTHER: "Other",
-}
-
 Text = Annotated[str | None, Query(max_length=200), Storable]
-
-
-def _cancelled(count: int, one: str, many: str) -> str:
-    return f"{one} is cancelled" if count == 1 else f"{count} {many} are cancelled"
-
-
-def outcome_note(read: InterviewRead) -> str:
-    """What the interview's outcome did to its follow-ups, in one line for the page."""
-    label = OUTCOME_WORDS[read.outcome]
-    count: dict[tuple[Kind, Status], int] = {}
-    for f in read.followups:
-        count[f.kind, f.status] = count.get((f.kind, f.status), 0) + 1
-    scheduled = sum(n for (_kind, status), n in count.items() if status is Status.SCHEDULED)
-    if read.outcome is Outcome.PENDING:
-        if scheduled == 1:
-            return f"{label}: one follow-up is scheduled."
-        return f"{label}: {scheduled or 'no'} follow-ups are scheduled."
-    parts = []
-    if check_ins := count.get((Kind.CHECK_IN, Status.CANCELLED)):
-        parts.append(_cancelled(check_ins, "the check-in", "check-ins"))
-    if thank_yous := count.get((Kind.THANK_YOU, Status.CANCELLED)):
-        parts.append(_cancelled(thank_yous, "the thank-you note", "thank-you notes"))
-    if count.get((Kind.THANK_YOU, Status.SCHEDULED)):
-        parts.append("thank-you notes stay")
-    if not parts:
-        parts.append("the schedule is unchanged" if scheduled else "nothing was left to send")
-    return f"{label}: {'; '.join(parts)}."
 
 
 def invite_page(
@@ -90,7 +46,7 @@ def invite_page(
             interview=None,
             draft=read,
             sources=result.sources,
-            **_words(),
+            **words(),
         )
     moved = invite_import.what_moved(result.previous or read, read, tz)
     calendar = invites.calendar_bytes(body, media).decode("utf-8", errors="replace")
@@ -102,18 +58,8 @@ def invite_page(
         moved=moved,
         saved=result.saved,
         calendar=calendar,
-        **_words(),
+        **words(),
     )
-
-
-def detail(read: InterviewRead, *, can_send: bool = False) -> dict[str, Any]:
-    """What the detail fragment needs besides the interview itself; `can_send`: the user's
-    mailbox can send (the follow-ups offer *Send*)."""
-    return {"interview": read, "can_send": can_send, **_words()}
-
-
-def _words() -> dict[str, Any]:
-    return {"outcome_words": OUTCOME_WORDS, "contact_types": CONTACT_TYPES}
 
 
 def _day(name: str, value: str | None) -> date | None:
@@ -193,7 +139,7 @@ async def interviews_page(
         filtered=any(filters.values()),
         more=more,
         count=count_words(start, upto, total),
-        **_words(),
+        **words(),
     )
 
 
@@ -234,7 +180,7 @@ async def new_interview_page(
         interview=None,
         previous=previous,
         starts_default=default_start(now, ZoneInfo(user.timezone)),
-        **_words(),
+        **words(),
     )
 
 
@@ -265,5 +211,5 @@ async def edit_interview_page(
         "interviews/form_page.html",
         interview=service.to_read(bundle, now),
         focus_person=person,
-        **_words(),
+        **words(),
     )

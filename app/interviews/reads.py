@@ -1,5 +1,5 @@
 """The hot read of one interview on Postgres: `GET /api/v1/interviews/{id}` as JSON in one
-statement (the token's user joined in, app.auth.reads; the people and follow-ups as arrays
+statement (the token's user joined in, app.accounts.reads; the people and follow-ups as arrays
 of rows), written straight to the wire shape with the ETag the general path computes.
 
 The same JSON and ETag as service.to_read and service.etag (tests/interviews/test_reads.py
@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from app.auth.reads import VIEWER, VIEWER_COLUMNS, Viewer, viewer_of
+from app.accounts.reads import VIEWER, VIEWER_COLUMNS, Viewer, viewer_of
 from app.db import Driver
 from app.followups import reads as followups
 from app.wire import strong_etag

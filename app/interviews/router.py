@@ -13,8 +13,9 @@ from app.errors import PROBLEM_TYPE, AppError, Invalid, Problem, problems
 from app.followups import service as followups
 from app.idempotency import IdempotencyDep
 from app.interviews import invite_import, invites, service
-from app.interviews.pages import detail, invite_page, outcome_note
+from app.interviews.pages import invite_page
 from app.interviews.schemas import InterviewCreate, InterviewRead, InterviewUpdate, Outcome
+from app.interviews.views import detail, outcome_note
 from app.web.htmx import HtmxDep, respond
 from app.web.responses import created, json_response
 from app.wire import Instant, Page, Storable

@@ -10,9 +10,10 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import User
+from app.accounts.models import User
 from app.errors import Conflict, Invalid, NotFound
 from app.followups import service as followups
+from app.followups import sync
 from app.followups.models import Followup
 from app.interviews import repository
 from app.interviews.models import Interview, Person
@@ -129,7 +130,7 @@ def build(*, user: User, data: InterviewCreate, now: datetime) -> Bundle:
     )
     interview.outcome = data.outcome.value
     people = [_new_person(user, interview.id, i, p) for i, p in enumerate(data.people)]
-    rows = followups.sync_schedule(user=user, interview=interview, people=people, rows=[], now=now)
+    rows = sync.sync_schedule(user=user, interview=interview, people=people, rows=[], now=now)
     return interview, people, rows
 
 
@@ -234,7 +235,7 @@ async def _apply(
         people = kept
     interview.updated_at = now
     rows = list(rows)
-    for new_row in followups.sync_schedule(
+    for new_row in sync.sync_schedule(
         user=user, interview=interview, people=people, rows=rows, now=now
     ):
         if session is not None:

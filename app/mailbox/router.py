@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from app.deps import CurrentUser, IfMatch, Now, SessionDep, SettingsDep
 from app.errors import problems
 from app.idempotency import IdempotencyDep
-from app.mailbox import pages, repository, service
+from app.mailbox import repository, service, views
 from app.mailbox.schemas import MailboxRead, MailboxTestResult, MailboxWrite
 from app.web.htmx import HtmxDep, respond
 from app.web.responses import created, json_response
@@ -146,9 +146,9 @@ def section(
 ) -> Response:
     return render(
         request,
-        pages.SECTION,
+        views.SECTION,
         status=status,
         headers={**(headers or {})},
-        **pages.context(mailbox),
+        **views.context(mailbox),
         **context,
     )

@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth import repository as accounts
-from app.auth.models import User
+from app.accounts import repository as accounts
+from app.accounts.models import User
 from app.config import Settings
 from app.errors import Conflict, Invalid, NotFound
 from app.followups import repository as followups_repository

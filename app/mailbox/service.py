@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import User
+from app.accounts.models import User
 from app.config import Settings
 from app.errors import Invalid, NotFound, PreconditionFailed
 from app.mailbox import imap, repository, secrets, smtp

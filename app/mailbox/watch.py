@@ -24,9 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import clock as app_clock
 from app import outbound
-from app.auth.models import User
+from app.accounts.models import User
 from app.config import Settings
 from app.followups import service as followups
+from app.followups import sync
 from app.followups.models import Followup
 from app.followups.schedule import Kind, Status
 from app.followups.schemas import CancelReason, FollowupUpdate, SentVia, SettableStatus
@@ -436,7 +437,7 @@ async def _record_reply(
         interview.updated_at = now
     for row in rows:
         if row.kind == Kind.CHECK_IN and row.status == Status.SCHEDULED:
-            followups.cancel(row, CancelReason.REPLIED)
+            sync.cancel(row, CancelReason.REPLIED)
             row.updated_at = now
     await session.flush()
     person = next((p for p in people if p.id == reply.person_id), None)

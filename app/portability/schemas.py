@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
-from app.auth.schemas import Notifications, Policy, Templates
 from app.followups.schedule import Kind, Role, Status
 from app.followups.schemas import CancelReason, SentVia
 from app.interviews.schemas import MAX_PEOPLE, InviteUid, Outcome
+from app.me.schemas import Notifications, Policy, Templates
 from app.wire import (
     Day,
     Input,

@@ -8,10 +8,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import User
-from app.auth.schemas import Notifications, Policy, Templates
+from app.accounts.models import User
 from app.errors import Invalid
-from app.followups import drafts, schedule
+from app.followups import drafts, schedule, sync
 from app.followups import service as followups
 from app.followups.models import Followup
 from app.followups.schedule import Kind, Status
@@ -19,6 +18,7 @@ from app.followups.schemas import CancelReason, SentVia
 from app.interviews import service as interviews
 from app.interviews.models import Interview, Person
 from app.interviews.schemas import Outcome
+from app.me.schemas import Notifications, Policy, Templates
 from app.portability import csvfile, repository
 from app.portability.schemas import (
     CsvImported,
@@ -358,7 +358,7 @@ async def import_document(
         _apply_profile(user, document.profile, now)
         if existing:
             # What the account already had follows its new policy, as after PATCH /me.
-            await followups.resync_all(session, user=user, now=now)
+            await sync.resync_all(session, user=user, now=now)
     built = [_rows_of(user, data) for data in document.interviews]
     session.add_all([interview for interview, _, _ in built])
     await session.flush()  # the interviews first: people and follow-ups point to them

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import queue
-from app.auth.models import User, WebSession
+from app.accounts.models import User, WebSession
 from app.followups import repository as followups
 from app.followups.models import Followup
 from app.followups.schedule import Kind

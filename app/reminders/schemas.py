@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import EmailStr, Field
 
-from app.auth.schemas import Password
+from app.accounts.schemas import Password
 from app.wire import Input, Storable
 
 

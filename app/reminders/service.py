@@ -12,12 +12,12 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth import repository as auth_repository
-from app.auth.models import User
-from app.auth.service import hash_password_async, hash_secret
+from app.accounts import repository as auth_repository
+from app.accounts.models import User
+from app.accounts.service import hash_password_async, hash_secret
 from app.config import Settings
 from app.errors import Invalid
-from app.followups.service import tz_of
+from app.followups.sync import tz_of
 from app.reminders import digest, mail, repository
 from app.reminders.models import PasswordReset
 

@@ -3,7 +3,7 @@ interview and `/me`, as JSON to an API token; and Today (`GET /`), the page or i
 fragment, to a signed-in browser.
 
 Each costs one statement on a pooled asyncpg connection (the token's user joined into it,
-app.auth.reads) and one orjson serialisation: no session, no dependency solving, no model
+app.accounts.reads) and one orjson serialisation: no session, no dependency solving, no model
 per row (measured with bench/hotpath.py; issue 13). Anything else about the request — HTML
 or htmx, a cookie, another auth scheme, a parameter this layer does not parse, an unknown
 token, a missing object — goes on to the general path, which answers it as always (its
@@ -27,9 +27,8 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import clock
-from app.auth import profile
-from app.auth import reads as auth_reads
-from app.auth import service as auth_service
+from app.accounts import reads as auth_reads
+from app.accounts import service as auth_service
 from app.config import Settings
 from app.db import Driver, driver_connection
 from app.deps import SESSION_COOKIE
@@ -38,6 +37,7 @@ from app.followups import reads as followup_reads
 from app.followups import today as today_service
 from app.followups.schedule import DueState, Kind, Status
 from app.interviews import reads as interview_reads
+from app.me import service as profile
 from app.web.htmx import is_htmx, wants_html
 from app.web.templating import render
 from app.wire import parse_keyset_cursor
@@ -218,7 +218,7 @@ class FastReads:
         return response
 
     async def _today(self, scope: Scope) -> Response | None:
-        """Today, as app.web.pages.today_page renders it, for a plain `GET /` with a session
+        """Today, as app.followups.pages.today_page renders it, for a plain `GET /` with a session
         cookie and no other credentials; the general path answers anything else (no
         session, an ended one: its redirect to sign in)."""
         headers = Headers(scope=scope)

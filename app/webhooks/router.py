@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from app.auth.models import User
+from app.accounts.models import User
 from app.deps import CurrentUser, Now, SessionDep, SettingsDep, object_id
 from app.errors import problems
 from app.web.htmx import HtmxDep, respond
@@ -16,12 +16,11 @@ from app.web.templating import render
 from app.webhooks import addresses, service
 from app.webhooks.schemas import (
     DeliveryRead,
-    Event,
-    Format,
     WebhookCreate,
     WebhookCreated,
     WebhookRead,
 )
+from app.webhooks.views import webhooks_context
 
 router = APIRouter(prefix="/api/v1", responses=problems(500))
 
@@ -153,25 +152,6 @@ async def list_webhook_deliveries(
 ) -> Response:
     rows = await service.deliveries(session, user=user, webhook_id=webhook_id)
     return respond(request, htmx, [service.delivery_read(r) for r in rows])
-
-
-async def webhooks_context(session: SessionDep, user: User) -> dict[str, Any]:
-    """What the Settings section shows: each webhook with its last deliveries."""
-    hooks = await service.list_webhooks(session, user=user)
-    return {
-        "webhooks": [
-            (
-                service.to_read(h),
-                [
-                    service.delivery_read(d)
-                    for d in await service.deliveries(session, user=user, webhook_id=h.id, limit=5)
-                ],
-            )
-            for h in hooks
-        ],
-        "webhook_events": [e.value for e in Event],
-        "webhook_formats": [f.value for f in Format],
-    }
 
 
 async def section(

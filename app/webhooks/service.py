@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import User
+from app.accounts.models import User
 from app.errors import Invalid, NotFound
 from app.followups.models import Followup
 from app.interviews.models import Interview, Person

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import clock
-from app.auth.models import User
+from app.accounts.models import User
 from app.group.models import GroupTemplate
 from app.mailbox.models import Mailbox, MailboxFolder, MailboxMessage
 from app.reminders import service as reminders

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from app import clock
-from app.auth import service
+from app.accounts import service
 from app.deps import get_now
 from tests.helpers import PASSWORD, client_of, create_interview, login, register, sign_in, token_for
 

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app import retention
-from app.auth import service
-from app.auth.models import LoginAttempt
+from app.accounts import service
+from app.accounts.models import LoginAttempt
 from tests.helpers import PASSWORD, client_of, login, register
 
 BURST = 150

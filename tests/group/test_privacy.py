@@ -216,7 +216,7 @@ async def test_a_deactivated_member_is_neither_shown_nor_counted(
 ) -> None:
     from sqlalchemy import update
 
-    from app.auth.models import User
+    from app.accounts.models import User
 
     async with app.state.sessionmaker() as session:
         await session.execute(

@@ -11,7 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from app.auth.repository import user_by_email
+from app.accounts.repository import user_by_email
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.mailbox import secrets

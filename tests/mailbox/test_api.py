@@ -51,7 +51,7 @@ async def jane(client: httpx.AsyncClient) -> dict[str, str]:
 
 
 async def stored(app: Any, user_email: str = "jane@example.com") -> Mailbox | None:
-    from app.auth.models import User
+    from app.accounts.models import User
 
     async with app.state.sessionmaker() as session:
         user_id = await session.scalar(select(User.id).where(User.email == user_email))
@@ -361,7 +361,7 @@ async def test_a_sealed_password_copied_to_another_user_does_not_open(
     janes = await stored(mail_app)
     assert janes is not None
     async with mail_app.state.sessionmaker() as session, session.begin():
-        from app.auth.models import User
+        from app.accounts.models import User
 
         bob_id = await session.scalar(select(User.id).where(User.email == "bob@example.com"))
         bobs = await session.scalar(select(Mailbox).where(Mailbox.user_id == bob_id))

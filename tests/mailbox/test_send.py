@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select, update
 
 from app import clock as app_clock
-from app.auth.repository import user_by_email
+from app.accounts.repository import user_by_email
 from app.db import create_engine, create_sessionmaker
 from app.followups.models import Followup
 from app.interviews.models import Interview

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
-from app.auth.models import User
+from app.accounts.models import User
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.followups.models import Followup

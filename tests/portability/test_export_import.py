@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from sqlalchemy import update
 
-from app.auth.models import User
+from app.accounts.models import User
 from app.config import Settings
 from tests.helpers import create_interview, user_headers
 from tests.interviews.test_invites import send

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from app import clock
-from app.auth.models import User
-from app.auth.repository import user_by_email
+from app.accounts.models import User
+from app.accounts.repository import user_by_email
 from app.db import create_engine, create_sessionmaker
 from app.reminders import mail
 from app.reminders.models import Outbox

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from app import clock
-from app.auth.repository import user_by_email
+from app.accounts.repository import user_by_email
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.reminders import mail

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from app import clock
-from app.auth import repository as auth_repository
+from app.accounts import repository as auth_repository
 from app.errors import Invalid
 from app.reminders import service
 from app.reminders.models import Outbox

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from app import clock
-from app.auth.repository import user_by_email
+from app.accounts.repository import user_by_email
 from app.reminders.models import Outbox
 from app.webhooks.models import WebhookDelivery
 from tests.browser.live import followup_command

@@ -190,7 +190,7 @@ async def test_worker_once_delivers_what_is_due_and_exits(
 ) -> None:
     await _user(client, "aiko@example.com", "Aiko Sato", "UTC")
     async with worker.sessionmaker.begin() as session:
-        from app.auth.repository import user_by_email
+        from app.accounts.repository import user_by_email
 
         user = await user_by_email(session, "aiko@example.com")
         assert user is not None

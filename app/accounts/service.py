@@ -10,6 +10,7 @@ import hashlib
 import math
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,8 +19,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import clock
-from app.auth import repository
-from app.auth.models import ApiToken, Invite, User, WebSession
+from app.accounts import repository
+from app.accounts.models import ApiToken, Invite, User, WebSession
+from app.accounts.schemas import TokenRead
 from app.config import Registration, Settings
 from app.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
 
@@ -314,6 +316,13 @@ async def create_token(
 
 async def list_tokens(session: AsyncSession, *, user: User) -> list[ApiToken]:
     return await repository.tokens_of(session, user.id)
+
+
+def token_reads(tokens: Iterable[ApiToken]) -> list[TokenRead]:
+    return [
+        TokenRead(id=t.id, name=t.name, created_at=t.created_at, last_used_at=t.last_used_at)
+        for t in tokens
+    ]
 
 
 async def revoke_token(session: AsyncSession, *, user: User, token_id: uuid.UUID) -> None:

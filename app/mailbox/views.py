@@ -1,4 +1,5 @@
-"""The Mailbox section of the Settings page: the form, the provider hints, the status."""
+"""The Mailbox section of the Settings page: the form, the provider hints, the status (its
+context, for the mailbox routes and the Settings page alike)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import User
+from app.accounts.models import User
 from app.mailbox import repository, service
 from app.mailbox.schemas import MailboxRead
 

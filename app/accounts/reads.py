@@ -3,7 +3,7 @@ own statement: a read is one round trip, and a revoked token or a deactivated me
 refused by the very next one, on every process (nothing is cached).
 
 Postgres SQL for asyncpg: `VIEWER` is a CTE that every fast read joins; `$1` is always the
-token's hash (app.auth.service.hash_secret)."""
+token's hash (app.accounts.service.hash_secret)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.auth.models import User
-from app.auth.service import token_use_to_record
+from app.accounts.models import User
+from app.accounts.service import token_use_to_record
 from app.db import Driver
 
 # The active user a token belongs to (no row when the token is unknown, revoked, or its
@@ -89,7 +89,7 @@ class SessionViewer:
 async def user_for_session(
     driver: Driver, cookie_hash: str, now: datetime
 ) -> tuple[User, SessionViewer] | None:
-    """The session's active user as a detached User, as app.auth.service.user_for_session
+    """The session's active user as a detached User, as app.accounts.service.user_for_session
     finds it (unexpired session, active member), or None."""
     row = await driver.fetchrow(_SESSION_USER, cookie_hash, now)
     if row is None:

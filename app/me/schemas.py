@@ -1,42 +1,18 @@
-"""Wire schemas for accounts, sessions, tokens and the user's settings."""
+"""Wire schemas for the user's own settings: profile, policy, templates, notifications."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated, Any
 
-from pydantic import BaseModel, EmailStr, Field, StrictBool, StringConstraints
+from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
 from app.followups.schedule import DEFAULT_POLICY, POLICY_BOUNDS
 from app.group.schemas import Sharing
 from app.wire import Input, Instant, Integer, NotNull, Storable, Str200, TimeZoneName
 
-# Long passphrases are welcome and never truncated; the cap only bounds hashing work.
-Password = Annotated[str, StringConstraints(min_length=8, max_length=1024), Storable]
 TemplateText = Annotated[str, StringConstraints(max_length=20000), Storable]
 SubjectTemplate = Annotated[str, StringConstraints(max_length=300), Storable]
-
-
-class RegisterIn(Input):
-    email: EmailStr = Field(examples=["jane@example.com"])
-    password: Password = Field(examples=["correct horse battery staple"])
-    display_name: Str200 = Field(examples=["Jane Doe"])
-    invite_code: Annotated[str, Storable] | None = Field(default=None, max_length=200)
-    timezone: TimeZoneName | None = Field(
-        default=None,
-        description="The account's IANA time zone (the sign-up page sends the browser's). "
-        "Omitted: `UTC`, until the user sets it or signs in from a browser.",
-    )
-
-
-class LoginIn(Input):
-    email: EmailStr
-    password: Annotated[str, Storable] = Field(max_length=1024)
-    timezone: TimeZoneName | None = Field(
-        default=None,
-        description="The browser's IANA time zone (the sign-in page sends it). An account "
-        "still on the default `UTC`, never chosen, takes it; any other account ignores it.",
-    )
 
 
 def _bounded(name: str, default: int | None, **extra: str) -> Any:
@@ -131,39 +107,3 @@ class TemplatesPreview(Input):
     """The templates as typed on the Settings page, to preview before saving."""
 
     templates: TemplatesPatch = Field(default_factory=TemplatesPatch)
-
-
-class LoginOut(BaseModel):
-    user: UserRead
-    csrf_token: str = Field(
-        description="Send it as X-CSRF-Token with unsafe requests authenticated by the cookie."
-    )
-
-
-class TokenCreate(Input):
-    name: Str200 = Field(examples=["calendar sync"])
-
-
-class TokenRead(BaseModel):
-    id: uuid.UUID
-    name: str
-    created_at: Instant
-    last_used_at: Instant | None
-
-
-class TokenCreated(BaseModel):
-    id: uuid.UUID
-    name: str
-    created_at: Instant
-    token: str = Field(description="The secret. Shown only in this response: store it now.")
-
-
-class PasswordChange(Input):
-    current_password: Annotated[str, Storable] = Field(max_length=1024)
-    new_password: Password = Field(examples=["a new long passphrase"])
-
-
-class AccountDelete(Input):
-    password: Annotated[str, Storable] = Field(
-        max_length=1024, description="Your current password, to confirm."
-    )

@@ -1,23 +1,22 @@
-"""The user's own settings: profile, time zone, policy, templates, notifications."""
+"""The user's own settings: profile, time zone, policy, templates, notifications (the
+identity itself, passwords, sessions and tokens, is app/accounts)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth import repository
-from app.auth.models import ApiToken, User
-from app.auth.schemas import MeUpdate, Notifications, Policy, Templates, TokenRead, UserRead
+from app.accounts import repository
+from app.accounts.models import User
 from app.calendar import service as calendar
 from app.config import Settings
 from app.errors import Invalid, Unauthorized
-from app.followups import drafts
-from app.followups import service as followups
+from app.followups import drafts, sync
 from app.group.schemas import Sharing
+from app.me.schemas import MeUpdate, Notifications, Policy, Templates, UserRead
 from app.wire import check_if_match, strong_etag
 
 
@@ -86,7 +85,7 @@ async def update(session: AsyncSession, *, user: User, patch: MeUpdate, now: dat
     if fields - {"notifications", "board_sharing"}:
         # The sender's name, the time zone, the policy and the templates all reach the
         # drafts or the times of what is still to come.
-        await followups.resync_all(session, user=user, now=now)
+        await sync.resync_all(session, user=user, now=now)
     await session.flush()
     return user
 
@@ -102,7 +101,7 @@ async def adopt_browser_timezone(
         return user
     user.timezone = timezone
     user.updated_at = now
-    await followups.resync_all(session, user=user, now=now)
+    await sync.resync_all(session, user=user, now=now)
     await session.flush()
     return user
 
@@ -173,10 +172,3 @@ def preview_drafts(*, user: User, templates: Templates, now: datetime) -> Sample
         thank_you=drafts.render_draft("thank_you", context, chosen),
         check_in=drafts.render_draft("check_in", context, chosen),
     )
-
-
-def token_reads(tokens: Iterable[ApiToken]) -> list[TokenRead]:
-    return [
-        TokenRead(id=t.id, name=t.name, created_at=t.created_at, last_used_at=t.last_used_at)
-        for t in tokens
-    ]

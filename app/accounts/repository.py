@@ -10,7 +10,7 @@ from sqlalchemy import Select, bindparam, case, delete, exists, false, select, t
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import ApiToken, Invite, LoginAttempt, User, WebSession
+from app.accounts.models import ApiToken, Invite, LoginAttempt, User, WebSession
 from app.db import get_for_update
 
 

@@ -1,4 +1,4 @@
-"""Full-page shells: each renders the same fragments the API answers to htmx."""
+"""The pages before signing in: sign in, register, ask for a reset link, set a new password."""
 
 from __future__ import annotations
 
@@ -7,29 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from app.auth import repository as accounts
+from app.accounts import repository as accounts
 from app.config import Registration
-from app.deps import CurrentUser, FollowupId, Now, OptionalUser, SessionDep, SettingsDep
-from app.followups import service as followups
-from app.followups import today as today_service
-from app.web.htmx import HtmxDep
+from app.deps import OptionalUser, SessionDep, SettingsDep
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-
-
-@router.get("/")
-async def today_page(
-    request: Request, session: SessionDep, user: CurrentUser, now: Now, htmx: HtmxDep
-) -> Response:
-    """Today; to htmx (not restoring history) only its content, the #today section."""
-    today = await today_service.today(session, user=user, now=now)
-    return render(
-        request,
-        "followups/_today.html" if htmx.fragment else "followups/today_page.html",
-        today=today,
-        snooze_tomorrow=today_service.snooze_until_tomorrow(user, now),
-    )
 
 
 async def _may_register(
@@ -74,12 +57,15 @@ async def register_page(
     return render(request, "auth/register.html", first=first, invite=invite)
 
 
-@router.get("/followups/{followup_id}")
-async def followup_page(
-    request: Request, followup_id: FollowupId, session: SessionDep, user: CurrentUser, now: Now
+@router.get("/forgot-password")
+async def forgot_password_page(request: Request, settings: SettingsDep) -> Response:
+    """Ask for a reset link by email; without outgoing mail, the admin hands one out."""
+    return render(request, "auth/forgot_password.html", email_on=bool(settings.smtp_host))
+
+
+@router.get("/reset-password")
+async def reset_password_page(
+    request: Request, token: Annotated[str, Query(max_length=200)] = ""
 ) -> Response:
-    row = await followups.get(session, user=user, followup_id=followup_id)
-    can_send = await followups.can_send(session, user=user)
-    return render(
-        request, "followups/page.html", followup=followups.to_read(row, now), can_send=can_send
-    )
+    """Where a password-reset link (emailed, or handed over by the admin) leads."""
+    return render(request, "auth/reset_password.html", token=token)
