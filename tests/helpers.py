@@ -176,3 +176,9 @@ def new_databases(workdir: Path) -> Iterator[Callable[[], str]]:
                 for name in made:
                     connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
             admin.dispose()
+
+
+def tampered(secret: str) -> str:
+    """`secret` with its last character changed: always a different string (replacing it
+    with a fixed character would give the same one when it already ends in that)."""
+    return secret[:-1] + ("y" if secret.endswith("x") else "x")

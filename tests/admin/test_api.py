@@ -12,7 +12,7 @@ import pytest
 from app import clock
 from app.deps import get_now
 from tests.admin.conftest import Account, account, patch_member
-from tests.helpers import PASSWORD, client_of, create_interview, sign_in
+from tests.helpers import PASSWORD, client_of, create_interview, sign_in, tampered
 
 
 def problem(response: httpx.Response, status: int) -> dict[str, Any]:
@@ -95,7 +95,7 @@ async def test_a_wrong_invite_code_admits_nobody(make_app: Any) -> None:
         admin = await account(client, "ada@example.com", "Ada Admin")
         code = (await new_invite(client, admin))["code"]
         wrong = await client.post(
-            "/api/v1/auth/register", json=signup("dana@example.com", invite_code=code[:-1] + "x")
+            "/api/v1/auth/register", json=signup("dana@example.com", invite_code=tampered(code))
         )
         assert problem(wrong, 422)["errors"][0]["loc"] == ["body", "invite_code"]
 

@@ -14,7 +14,16 @@ from sqlalchemy import text
 from app import clock
 from app.accounts import service
 from app.deps import get_now
-from tests.helpers import PASSWORD, client_of, create_interview, login, register, sign_in, token_for
+from tests.helpers import (
+    PASSWORD,
+    client_of,
+    create_interview,
+    login,
+    register,
+    sign_in,
+    tampered,
+    token_for,
+)
 
 COOKIE = "followup_session"
 EVIL = "https://evil.example"
@@ -430,7 +439,7 @@ async def test_an_unsafe_cookie_request_without_the_csrf_token_is_403_and_change
     client: httpx.AsyncClient,
 ) -> None:
     csrf = await signed_in(client)
-    for headers in ({}, {"X-CSRF-Token": csrf[:-1] + "x"}, {"X-CSRF-Token": ""}):
+    for headers in ({}, {"X-CSRF-Token": tampered(csrf)}, {"X-CSRF-Token": ""}):
         response = await client.patch(
             "/api/v1/me", json={"display_name": "Mallory"}, headers=headers
         )
