@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, TypeVar, cast
 
@@ -251,6 +251,8 @@ class Driver(Protocol):
     async def fetchrow(self, query: str, *args: Any) -> Mapping[str, Any] | None: ...
 
     async def execute(self, query: str, *args: Any) -> str: ...
+
+    def transaction(self) -> AbstractAsyncContextManager[Any]: ...
 
 
 @asynccontextmanager

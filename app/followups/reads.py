@@ -174,4 +174,10 @@ async def today_rows(
         "week_start": week_start,
     }
     values = bound | given
-    return list(await driver.fetch(sql, *(values[name] for name in names)))
+    # Planned generically, once per connection: this UNION of nine branches takes ~3 ms to
+    # plan and ~0.7 ms to run, and Postgres' own choice (`auto`) keeps planning it afresh
+    # for each user's values, which made Today cost 3.4 ms of Postgres CPU where the generic
+    # plan costs 0.8 (measured at M; no branch depends on a partial index).
+    async with driver.transaction():
+        await driver.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        return list(await driver.fetch(sql, *(values[name] for name in names)))
