@@ -2,20 +2,30 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# What serving needs (make run), and that plus the test, lint and bench extras (everything else).
+SERVE_STAMP := $(VENV)/.installed-serve
 STAMP := $(VENV)/.installed
+# Quiet: a newcomer sees the address to open, not installer chatter (errors still show).
+PIP := $(BIN)/pip --quiet --quiet --disable-pip-version-check
 
 .PHONY: run test timeshift lint format openapi migrate screenshots clean bench bench-compare image
 
-$(STAMP): pyproject.toml constraints.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,dev,bench]'
-	touch $(STAMP)
+$(SERVE_STAMP): pyproject.toml constraints.txt
+	@echo "Installing Followup into $(VENV) (a minute or two, once)…"
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP) install --upgrade pip
+	@$(PIP) install -c constraints.txt -e .
+	@touch $(SERVE_STAMP)
 
-run: $(STAMP)
-	$(BIN)/followup serve
+$(STAMP): $(SERVE_STAMP)
+	@echo "Installing the test, lint and bench tools into $(VENV)…"
+	@$(PIP) install -c constraints.txt -e '.[test,dev,bench]'
+	@touch $(STAMP)
 
-migrate: $(STAMP)
+run: $(SERVE_STAMP)
+	@$(BIN)/followup serve
+
+migrate: $(SERVE_STAMP)
 	$(BIN)/followup migrate
 
 lint: $(STAMP)
