@@ -1,5 +1,6 @@
-"""The server asks glibc to give memory back (app/memory.py): the settings reach the process
-and the workers it starts, and an operator's own values win."""
+"""A worker's memory (issue 13's T6): the server asks glibc to give memory back
+(app/memory.py), the settings reach the process and the workers it starts, and an operator's
+own values win; and a worker starts without the libraries only some requests use."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import gc
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -59,3 +61,53 @@ async def test_a_served_worker_sets_its_startup_heap_aside_from_the_collector(
     finally:
         gc.unfreeze()  # the test process goes on collecting as before
         await app.state.engine.dispose()
+
+
+# What only the calendar feed (icalendar), invites (icalendar, email's parser), the mailbox
+# (imapclient, cryptography) and sending mail (aiosmtplib, email's policies) use: the code
+# using each imports it when it first runs. Together ~11 MB of every worker's resident size.
+LOADED_WHEN_USED = (
+    "icalendar",
+    "imapclient",
+    "imaplib",
+    "aiosmtplib",
+    "cryptography",
+    "email.policy",
+    "email.headerregistry",
+    "app.mailbox.imap_connection",
+)
+STARTED_WORKER = """
+import asyncio, sys
+import uvicorn
+from app.main import create_served_app
+
+async def start_and_stop(app):
+    async with app.router.lifespan_context(app):
+        pass
+
+app = create_served_app()
+asyncio.run(start_and_stop(app))
+print("\\n".join(sorted(sys.modules)))
+"""
+
+
+def test_a_served_worker_starts_without_the_libraries_only_some_requests_use(
+    database_url: str, tmp_path: Path
+) -> None:
+    # A process of its own: this one has imported everything the suite tests.
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret",
+        "FOLLOWUP_DATA_DIR": str(tmp_path),
+    }
+    started = subprocess.run(
+        [sys.executable, "-c", STARTED_WORKER],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    modules = set(started.stdout.split())
+    assert "app.main" in modules and "app.mailbox.imap" in modules
+    assert {name for name in LOADED_WHEN_USED if name in modules} == set()

@@ -9,7 +9,6 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from icalendar import Alarm, Calendar, Event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
@@ -66,6 +65,9 @@ async def user_for_feed(session: AsyncSession, token: str, *, secret: str) -> Us
 
 async def feed(session: AsyncSession, *, user: User, base_url: str, now: datetime) -> bytes:
     """Every scheduled follow-up at its `not_before`, with an alarm, and upcoming interviews."""
+    # Here, not at the top: icalendar (~80 modules) would sit in every worker from its start.
+    from icalendar import Alarm, Calendar, Event
+
     calendar = Calendar()
     calendar.add("prodid", "-//Followup//Follow-ups//EN")
     calendar.add("version", "2.0")

@@ -8,22 +8,21 @@ interview: which time, which company and role, where, and who.
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from email.message import EmailMessage
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Calendar, Event
 from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from app.errors import Invalid
 from app.followups.schedule import Role
 from app.interviews.schemas import INVITE_UID_MAX, MAX_PEOPLE
+
+if TYPE_CHECKING:
+    from icalendar import Calendar, Event
 
 DEFAULT_DURATION: Final = 60
 MAX_DURATION: Final = 1440
@@ -165,6 +164,11 @@ def _looks_like_ics(body: bytes) -> bool:
 
 
 def _calendar_part(raw: bytes) -> bytes:
+    # Here, not at the top: the email parser and its policy stay out of a worker until used.
+    import email
+    import email.policy
+    from email.message import EmailMessage
+
     message = email.message_from_bytes(raw, policy=email.policy.default)
     if not isinstance(message, EmailMessage) or not message.keys():
         raise _invalid("message", "not an email message (.eml) nor an iCalendar file (.ics)")
@@ -188,6 +192,9 @@ def parse_invite(
 ) -> ParsedInvite:
     """The interview an invite describes. Floating times are read in the calendar's
     X-WR-TIMEZONE, else in `default_tz` (the user's); `own_addresses` are not people met."""
+    # Here, not at the top: icalendar (~80 modules) would sit in every worker from its start.
+    from icalendar import Calendar, Event
+
     text = _decode(data)
     try:
         calendar = Calendar.from_ical(text)

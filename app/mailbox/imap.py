@@ -13,23 +13,20 @@ import asyncio
 import email.errors
 import email.header
 import email.parser
-import email.policy
 import email.utils
 import errno
 import logging
 import re
 import socket
 import ssl
-import threading
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-import imapclient
-from imapclient import exceptions as imap_errors
-from imapclient import imap4, tls
+if TYPE_CHECKING:
+    from app.mailbox.imap_connection import Client, Line
 
 log = logging.getLogger("followup.mailbox")
 
@@ -136,100 +133,6 @@ class FolderState:
     exists: int
 
 
-class _Line:
-    """The connection's socket, seen from outside the thread that uses it: `cut()` shuts it
-    down so that a read or write blocked in that thread returns at once. It keeps a dup of
-    the socket because TLS wrapping detaches the original object from its descriptor."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._socket: socket.socket | None = None
-        self.cut_off = False
-
-    def attach(self, sock: socket.socket) -> None:
-        with self._lock:
-            if self.cut_off:  # the deadline passed while connecting
-                with suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-            elif self._socket is None:
-                self._socket = sock.dup()
-
-    def cut(self) -> None:
-        with self._lock:
-            self.cut_off = True
-            self._shutdown()
-
-    def _shutdown(self) -> None:
-        if self._socket is not None:
-            with suppress(OSError):
-                self._socket.shutdown(socket.SHUT_RDWR)
-
-    def close(self) -> None:
-        with self._lock:
-            self.cut_off = True
-            if self._socket is not None:
-                self._socket.close()
-                self._socket = None
-
-
-def _connect(host: str, port: int, timeout: float | None, line: _Line) -> socket.socket:
-    if line.cut_off:
-        raise TimeoutError
-    sock = socket.create_connection((host, port), timeout)
-    line.attach(sock)
-    return sock
-
-
-class _PlainImap4(imap4.IMAP4WithTimeout):  # type: ignore[misc]
-    def __init__(self, line: _Line, host: str, port: int, timeout: float | None) -> None:
-        self._line = line
-        super().__init__(host, port, timeout)
-
-    def _create_socket(self, timeout: float | None = None) -> socket.socket:
-        return _connect(self.host, self.port, timeout or self._timeout, self._line)
-
-
-class _TlsImap4(tls.IMAP4_TLS):  # type: ignore[misc]
-    def __init__(
-        self, line: _Line, host: str, port: int, context: ssl.SSLContext, timeout: float | None
-    ) -> None:
-        self._line = line
-        super().__init__(host, port, context, timeout)
-
-    def _create_socket(self, timeout: float | None = None) -> socket.socket:
-        sock = _connect(self.host, self.port, timeout or self._timeout, self._line)
-        try:
-            return self.ssl_context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[no-any-return]
-        except BaseException:
-            sock.close()
-            raise
-
-
-class _Client(imapclient.IMAPClient):  # type: ignore[misc]
-    """IMAPClient whose socket is handed to a `_Line` as soon as it connects (before the
-    greeting and any TLS handshake), so a deadline can cut a connection that never speaks."""
-
-    def __init__(
-        self, line: _Line, login: ImapLogin, context: ssl.SSLContext, timeout: float
-    ) -> None:
-        self._line = line
-        super().__init__(
-            login.host,
-            login.port,
-            ssl=login.security == "tls",
-            ssl_context=context,
-            timeout=imapclient.SocketTimeout(connect=timeout, read=timeout),
-        )
-        self._imap.debug = 0  # no protocol log: it costs time per line and holds the LOGIN
-        self.normalise_times = False  # INTERNALDATE with its offset, not naive local time
-
-    def _create_IMAP4(self) -> Any:
-        timeout = self._timeout.connect
-        if self.ssl:
-            return _TlsImap4(self._line, self.host, self.port, self.ssl_context, timeout)
-        return _PlainImap4(self._line, self.host, self.port, timeout)
-
-
 def _server_text(error: BaseException) -> str:
     """The server's own words from an imaplib error, without the command echo and bytes
     repr, short enough for one sentence."""
@@ -249,11 +152,11 @@ class ImapSession:
     """A logged-in connection; obtained only from `open_imap`. Every method runs under the
     session's deadline and raises an `ImapError` (never an imaplib or socket error)."""
 
-    def __init__(self, login: ImapLogin, deadline: float, line: _Line) -> None:
+    def __init__(self, login: ImapLogin, deadline: float, line: Line) -> None:
         self._login = login
         self._deadline = deadline
         self._line = line
-        self._client: _Client | None = None
+        self._client: Client | None = None
         self._broken: ImapError | None = None
         self._abandoned: asyncio.Future[Any] | None = None  # a call past its deadline
 
@@ -294,6 +197,8 @@ class ImapSession:
         server says [NONEXISTENT]: a LIST of that one name does)."""
 
         def run() -> T:
+            from imapclient import exceptions as imap_errors  # loaded since the session opened
+
             try:
                 return work()
             except imap_errors.IMAPClientAbortError:
@@ -331,6 +236,8 @@ class ImapSession:
         self._line.close()
 
     def _translate(self, error: Exception, action: str, folder: str | None) -> ImapError:
+        from imapclient import exceptions as imap_errors  # loaded since the session opened
+
         if self._line.cut_off:
             return self._broken or ImapTimeout("The IMAP connection was cut.")
         if isinstance(error, imap_errors.IMAPClientAbortError | OSError):
@@ -360,9 +267,14 @@ class ImapSession:
     # Opening and closing (run by open_imap).
 
     def _open(self, context: ssl.SSLContext) -> None:
+        # Here, not at the top: imapclient loads with the first session, not in every worker.
+        from imapclient import exceptions as imap_errors
+
+        from app.mailbox.imap_connection import Client
+
         login = self._login
         try:
-            client = _Client(self._line, login, context, self._deadline)
+            client = Client(self._line, login, context, self._deadline)
         except TimeoutError as error:
             raise self._timeout_or_cut() from error
         except ssl.SSLError as error:
@@ -387,7 +299,9 @@ class ImapSession:
                 client.shutdown()
             raise
 
-    def _secure_and_log_in(self, client: _Client, context: ssl.SSLContext) -> None:
+    def _secure_and_log_in(self, client: Client, context: ssl.SSLContext) -> None:
+        from imapclient import exceptions as imap_errors  # loaded by _open
+
         login = self._login
         try:
             if login.security == "starttls":
@@ -454,7 +368,7 @@ class ImapSession:
     # The operations.
 
     @property
-    def client(self) -> _Client:
+    def client(self) -> Client:
         assert self._client is not None
         return self._client
 
@@ -569,7 +483,8 @@ def _without_namespace(name: str) -> str:
 
 # Reading the headers.
 
-_PARSER = email.parser.HeaderParser(policy=email.policy.compat32)
+# Its default policy, compat32: headers as plain strings (and email.policy left unloaded).
+_PARSER = email.parser.HeaderParser()
 
 
 def _summary(uid: int, data: dict[bytes, Any]) -> HeaderSummary:
@@ -665,8 +580,10 @@ async def open_imap(
     """A logged-in session: implicit TLS (`tls`), plain then STARTTLS (`starttls`, refusing
     to send the password when the server does not offer it) or plain (`none`). Connecting
     and logging in, then every call, and the logout each take at most `deadline` seconds."""
+    from app.mailbox.imap_connection import Line  # with imapclient: not in every worker
+
     context = tls_context if tls_context is not None else ssl.create_default_context()
-    session = ImapSession(login, deadline, _Line())
+    session = ImapSession(login, deadline, Line())
     try:
         await session._call("connect", lambda: session._open(context))
     except BaseException:

@@ -11,11 +11,10 @@ from __future__ import annotations
 import base64
 import os
 import uuid
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 VERSION = "v1"
 _INFO = b"followup mailbox password v1"
@@ -32,26 +31,35 @@ class Unreadable(Exception):
         )
 
 
-def _key(secret_key: str) -> bytes:
+def _cipher(secret_key: str) -> AESGCM:
+    """AES-256-GCM under the key HKDF derives from `secret_key`."""
+    # Here, not at the top: cryptography (its own OpenSSL, ~10 MB resident) would sit in every
+    # worker from its start, for the few requests that save or use a mailbox password.
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO)
-    return hkdf.derive(secret_key.encode())
+    return AESGCM(hkdf.derive(secret_key.encode()))
 
 
 def seal(secret_key: str, user_id: uuid.UUID, password: str) -> str:
     """The password sealed for `user_id`: "v1." and the nonce and ciphertext, base64url."""
     nonce = os.urandom(_NONCE_BYTES)
-    sealed = AESGCM(_key(secret_key)).encrypt(nonce, password.encode(), user_id.bytes)
+    sealed = _cipher(secret_key).encrypt(nonce, password.encode(), user_id.bytes)
     return f"{VERSION}.{base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
 
 def open_sealed(secret_key: str, user_id: uuid.UUID, sealed: str) -> str:
     """The password `seal` sealed for `user_id` with the same SECRET_KEY, else Unreadable."""
+    from cryptography.exceptions import InvalidTag
+
     version, _, encoded = sealed.partition(".")
     if version != VERSION:
         raise Unreadable
     try:
         raw = base64.urlsafe_b64decode(encoded.encode())
         nonce, ciphertext = raw[:_NONCE_BYTES], raw[_NONCE_BYTES:]
-        return AESGCM(_key(secret_key)).decrypt(nonce, ciphertext, user_id.bytes).decode()
+        return _cipher(secret_key).decrypt(nonce, ciphertext, user_id.bytes).decode()
     except (InvalidTag, ValueError) as error:
         raise Unreadable from error

@@ -11,11 +11,9 @@ import ssl
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +35,9 @@ from app.reminders import mail
 from app.reminders import repository as outbox
 from app.reminders.models import MAILBOX_SEND, Outbox
 from app.webhooks import addresses
+
+if TYPE_CHECKING:
+    from email.headerregistry import Address
 
 log = logging.getLogger("followup.mailbox")
 
@@ -149,6 +150,9 @@ def build_message(
     now: datetime,
 ) -> EmailMessage:
     """The draft as a plain-text UTF-8 email; threaded onto `parent` when there is one."""
+    # Here, not at the top: email's policies stay out of a web worker (app/reminders/mail.py).
+    from email.policy import SMTP
+
     assert row.recipient_email is not None
     message = EmailMessage(policy=SMTP)
     message["From"] = sender

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import socket
 
-import aiosmtplib
-
 from app import outbound
 from app.mailbox.imap import os_reason
 from app.mailbox.models import Mailbox
@@ -36,6 +34,9 @@ def config_for(
 async def check(config: mail.MailConfig) -> None:
     """Connect, secure the connection as configured and log in, within the deadline; raise
     SmtpCheckFailed saying what went wrong in plain words."""
+    # Here, not at the top: a web worker that checks no mailbox never loads the SMTP client.
+    import aiosmtplib
+
     where = f"{config.host}:{config.port}"
     client = aiosmtplib.SMTP(
         hostname=config.host,

@@ -9,15 +9,15 @@ import html
 import socket
 import ssl
 from dataclasses import dataclass
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import make_msgid, parseaddr
-
-import aiosmtplib
+from typing import TYPE_CHECKING
 
 from app import outbound
 from app.config import Settings
+
+if TYPE_CHECKING:
+    from email.headerregistry import Address
 
 IMPLICIT_TLS_PORT = 465
 
@@ -101,6 +101,10 @@ def header_text(value: str) -> str:
 
 def address(display_name: str, addr_spec: str) -> Address:
     """An address whose name cannot smuggle in a header, and whose address is exactly one."""
+    # Here, not at the top: email's header registry and policies stay out of a worker that
+    # sends no mail (email.message and email.utils are loaded by the web stack anyway).
+    from email.headerregistry import Address
+
     if any(c in addr_spec for c in "\r\n,;<> \t") or addr_spec.count("@") != 1:
         raise ValueError(f"not a single email address: {addr_spec!r}")
     return Address(display_name=header_text(display_name), addr_spec=addr_spec)
@@ -122,6 +126,8 @@ def build_message(
     message_id: str,
 ) -> EmailMessage:
     """A text + HTML message; `html_body` must already be escaped (see `paragraphs_html`)."""
+    from email.policy import SMTP  # see `address`
+
     message = EmailMessage(policy=SMTP)
     message["From"] = sender
     message["To"] = address(to_name, to_address)
@@ -154,6 +160,8 @@ def tls_context() -> ssl.SSLContext:
 
 
 def _classify(error: Exception) -> Exception:
+    import aiosmtplib  # already imported by `send`, the one caller
+
     if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
         codes = [refused.code for refused in error.recipients]
         detail = "; ".join(f"{r.code} {r.message} ({r.recipient})" for r in error.recipients)
@@ -175,6 +183,9 @@ async def send(
 ) -> None:
     """Send one message within `config.deadline` seconds overall (or until `in_flight` is
     stopped); raises TransientMailError (a timeout too) or PermanentMailError."""
+    # Here, not at the top: a web worker that sends no mail never loads the SMTP client.
+    import aiosmtplib
+
     # The host name for EHLO: smtplib-style, looked up once, not on the event loop.
     local_hostname = await asyncio.to_thread(_local_hostname)
     try:
