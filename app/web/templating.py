@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, Template
-from markupsafe._speedups import _escape_inner
 
 from app import clock
 from app.config import project_path
@@ -17,6 +16,11 @@ from app.followups.schedule import DEFAULT_POLICY, KIND_SHORT_WORDS, KIND_WORDS,
 from app.time_words import sent_words, span
 from app.time_words import when as _when_from
 from app.web import csrf
+
+try:  # markupsafe's own escaping, without the Markup object it wraps the result in
+    from markupsafe._speedups import _escape_inner
+except ImportError:  # MarkupSafe built without its C speedups
+    from markupsafe._native import _escape_inner
 
 # Templates escaped on output rather than by autoescaping (see `escape_on_output`), wherever they
 # are named: Today's cards, ~25 values each and up to 150 cards a page.
