@@ -44,6 +44,7 @@ class Card:
     preview: str  # the draft's first lines, at most PREVIEW_CHARS
     about: str  # "Backend Engineer at Acme Corp"
     state_class: str  # "state-due", "status-sent", …
+    badge: str  # its badge's modifier: "due", "sent", …
     state: str  # "due today at 15:00"
     note: str  # " (2 hours left)"
     due_state: DueState | None
@@ -71,11 +72,14 @@ class _Words:
     now: datetime
     can_send: bool
     snooze_at: datetime  # where *Snooze* moves a follow-up
+    snooze_words: str  # snooze_at in words, "tomorrow at 9:00"
 
 
 def _words(user: User, now: datetime, can_send: bool) -> _Words:
     tz = sync.tz_of(user)
-    return _Words(tz, now.astimezone(tz).date(), now, can_send, snooze_until_tomorrow(user, now))
+    today = now.astimezone(tz).date()
+    snooze_at = snooze_until_tomorrow(user, now)
+    return _Words(tz, today, now, can_send, snooze_at, when(snooze_at, tz, today))
 
 
 # A card previews this much of its draft: a glance, not the letter (the page stays light).
@@ -99,8 +103,13 @@ def _past_window(kind: str, due_at: datetime, moved_to: datetime) -> bool:
     return kind == Kind.THANK_YOU and moved_to > due_at
 
 
+# By the kind's value, as rows hold it: no Kind(…) per card.
+_KIND_WORDS = {kind.value: words for kind, words in KIND_WORDS.items()}
+_KIND_SHORT_WORDS = {kind.value: words for kind, words in KIND_SHORT_WORDS.items()}
+
+
 def _title(kind: str, subject: str, name: str | None, nobody: str) -> str:
-    what = subject if kind == Kind.CUSTOM else KIND_WORDS[Kind(kind)]
+    what = subject if kind == Kind.CUSTOM else _KIND_WORDS[kind]
     return f"{what} to {name or nobody}"
 
 
@@ -118,6 +127,7 @@ def _card(values: Mapping[str, Any], company: str, role: str, words: _Words) -> 
     due_at, not_before = values["due_at"], values["not_before"]
     due_state = schedule.due_state(Status(status), not_before, due_at, words.now)
     note = ""
+    due_words = None
     if status == Status.SENT:
         state_class = "status-sent"
         state = sent_words(values["sent_via"], values["sent_at"], words.tz, words.today)
@@ -127,7 +137,8 @@ def _card(values: Mapping[str, Any], company: str, role: str, words: _Words) -> 
         state_class, state = "state-overdue", f"{span(words.now - due_at)} late"
         note = f" (was due {when(due_at, words.tz, words.today)})"
     elif due_state is DueState.DUE:
-        state_class, state = "state-due", f"due {when(due_at, words.tz, words.today)}"
+        due_words = when(due_at, words.tz, words.today)
+        state_class, state = "state-due", f"due {due_words}"
         note = f" ({span(due_at - words.now)} left)"
     else:
         state_class = "state-upcoming"
@@ -139,17 +150,18 @@ def _card(values: Mapping[str, Any], company: str, role: str, words: _Words) -> 
     snooze_warning = None
     if due_state is not DueState.OVERDUE and _past_window(kind, due_at, words.snooze_at):
         snooze_warning = (
-            f"Snoozing to {when(words.snooze_at, words.tz, words.today)} moves this thank-you "
-            f"past its window (due by {when(due_at, words.tz, words.today)})."
+            f"Snoozing to {words.snooze_words} moves this thank-you past its window (due by "
+            f"{due_words or when(due_at, words.tz, words.today)})."
         )
     return Card(
         id=str(values["id"]),
         interview_id=str(values["interview_id"]),
         title=_title(kind, values["subject"], name, "(no recipient yet)"),
-        what=f"{KIND_SHORT_WORDS[Kind(kind)]} to {name or 'nobody yet'}",
+        what=f"{_KIND_SHORT_WORDS[kind]} to {name or 'nobody yet'}",
         preview=_preview(values["body"]),
         about=f"{role} at {company}",
         state_class=state_class,
+        badge=state_class.partition("-")[2],
         state=state,
         note=note,
         due_state=due_state,

@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 from datetime import date
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import pytest
 from hypothesis import given
@@ -21,6 +21,7 @@ from app.followups.drafts import (
     UserTemplates,
     default_template,
     mailto_url,
+    percent_encode,
     placeholder_values,
     render_draft,
     render_template,
@@ -541,6 +542,16 @@ def test_mailto_body_of_any_text_decodes_back_and_keeps_only_unreserved_characte
     encoded = url.split("&body=", 1)[1]
     assert re.fullmatch(r"(?:[A-Za-z0-9_.~-]|%[0-9A-F]{2})*", encoded)
     assert unquote(encoded) == re.sub(r"\r\n|\r|\n", "\r\n", body)
+
+
+@given(st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=300))
+def test_percent_encoding_is_urllib_quote_with_nothing_safe(text: str) -> None:
+    assert percent_encode(text) == quote(text, safe="")
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), min_size=64, max_size=300))
+def test_percent_encoding_of_longer_ascii_text_is_urllib_quote(text: str) -> None:
+    assert percent_encode(text) == quote(text, safe="")
 
 
 # Properties
