@@ -444,8 +444,10 @@ async def test_a_fast_create_runs_the_general_paths_statements_and_no_more(
         event.remove(app.state.engine.sync_engine, "before_cursor_execute", record)
     assert created.status_code == 201 and answered == [True, True]
     assert len(created.json()["followups"]) == 2
+    # On Postgres the token's user is found as the hot reads find it, on the asyncpg
+    # connection itself (app.accounts.reads), which SQLAlchemy's events do not see.
     assert statements == [
-        "SELECT users",
+        *([] if on_postgres(app) else ["SELECT users"]),
         "INSERT interviews",
         "INSERT people",
         "INSERT followups",
