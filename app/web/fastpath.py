@@ -297,11 +297,12 @@ class FastCreate:
     """Records a new interview for an API token sending JSON, without FastAPI's routing,
     dependency solving and body parsing (issue 13's T7), and passes every other request on.
 
-    What a create does is the general path's, call for call: the token's user by
-    accounts.service.user_for_token, the body validated by the route's own model
+    What a create does is the general path's: the token's user (on Postgres as the hot reads
+    find it, app.accounts.reads), the body validated by the route's own model
     (InterviewCreate), the rows made, inserted and announced by interviews.service.create in
     one transaction (committed before the answer is sent), and the answer of the route
-    (interviews.router.created_response). Anything else — htmx or HTML, an Idempotency-Key,
+    (interviews.router.created_response); tests/test_fastpath.py compares the two answers
+    byte for byte. Anything else — htmx or HTML, an Idempotency-Key,
     another media type, a body or a token the general path would refuse, an error of the
     service — goes on to the general path (with the body as it came), which answers it as
     always: this layer never decides an error."""
