@@ -136,7 +136,10 @@ async def idempotency(
     ] = None,
 ) -> Idempotency:
     endpoint = f"{request.method} {request.url.path}"
-    return Idempotency(session, user.id, key, endpoint, _request_hash(await request.body()))
+    # Hashed only when a key comes with it: most requests send none, and would pay for
+    # parsing and re-serialising their body for nothing.
+    request_hash = "" if key is None else _request_hash(await request.body())
+    return Idempotency(session, user.id, key, endpoint, request_hash)
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]

@@ -45,7 +45,7 @@ from app.portability.pages import router as portability_pages_router
 from app.portability.router import router as portability_router
 from app.reminders.router import router as reminders_router
 from app.web.compression import Compression
-from app.web.fastpath import FastReads
+from app.web.fastpath import FastCreate, FastReads
 from app.web.htmx import Negotiated
 from app.web.security import CrossSiteGuard, SecurityHeaders
 from app.web.templating import render
@@ -218,8 +218,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return render(request, "docs.html")
 
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
+    # Innermost: the hot paths' answers still pass through every layer below.
+    app.add_middleware(FastCreate, application=app)
     if engine.dialect.name == "postgresql":
-        # Innermost: the hot reads it answers still pass through every layer below.
         app.add_middleware(FastReads, application=app)
     # Inside the other layers, so a 413 gets the security headers like any answer.
     app.add_middleware(

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from app import clock
 from app.accounts import reads as auth_reads
@@ -25,9 +25,9 @@ from app.interviews import reads as interview_reads
 from app.interviews.models import Interview
 from app.interviews.schemas import InterviewRead
 from app.me.schemas import UserRead
-from app.web import csrf
+from app.web import csrf, fastpath
 from app.wire import Page
-from tests.helpers import create_interview, sign_in
+from tests.helpers import create_interview, interview_body, sign_in
 
 Headers = dict[str, str]
 COMPARED = ("content-type", "etag", "vary", "content-length")
@@ -312,3 +312,150 @@ async def test_today_without_a_live_session_is_the_general_answer(
         await session.execute(update(User).values(is_active=False))
         await session.commit()
     assert (await client.get("/", headers={"Accept": "text/html"})).status_code == 303
+
+
+# --- the hot write: a new interview (FastCreate) ------------------------------------------
+
+
+def answered_by_fast_create(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """For each create FastCreate looked at: whether it answered it (else the general path)."""
+    answered: list[bool] = []
+    original = fastpath.FastCreate._create
+
+    async def spy(self: fastpath.FastCreate, token: str, body: bytes) -> Any:
+        response = await original(self, token, body)
+        answered.append(response is not None)
+        return response
+
+    monkeypatch.setattr(fastpath.FastCreate, "_create", spy)
+    return answered
+
+
+def numbered_ids(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """uuid4 as a counter, so two creates make the same ids; call the result to restart."""
+    count = [0]
+
+    def next_id() -> uuid.UUID:
+        count[0] += 1
+        return uuid.UUID(int=count[0])
+
+    monkeypatch.setattr(uuid, "uuid4", next_id)
+    return lambda: count.__setitem__(0, 0)
+
+
+CREATED = ("content-type", "etag", "location", "vary", "content-length")
+
+
+async def test_a_create_is_the_same_answer_on_the_fast_and_the_general_path(
+    app: Any, client: httpx.AsyncClient, jane: Headers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A local time zone (the schedule's times are written in UTC all the same) and values
+    # that need escaping.
+    me = await client.patch("/api/v1/me", json={"timezone": "America/New_York"}, headers=jane)
+    assert me.status_code == 200, me.text
+    body = interview_body(
+        notes='Ünïcode ✓, "quotes", tabs\tand\nlines, </script>, emoji 😀',
+        stage="Onsite",
+        response_promised_by="2026-12-20",
+        starts_at="2026-12-01T15:00:00.250+01:00",
+        people=[
+            {"name": "Ann Lee", "email": "ann@example.com", "role": "interviewer"},
+            {"name": "Bob Stone", "role": "interviewer", "title": "CTO"},
+            {"name": "Cy Park", "email": "Cy@Example.com", "role": "hiring_manager"},
+        ],
+    )
+    clock.clock.freeze(clock.now())
+    answered = answered_by_fast_create(monkeypatch)
+    restart_ids = numbered_ids(monkeypatch)
+    fast = await client.post("/api/v1/interviews", json=body, headers=jane)
+    assert fast.status_code == 201, fast.text
+    assert answered == [True]
+    deleted = await client.delete(fast.headers["location"], headers=jane)
+    assert deleted.status_code == 204
+    restart_ids()
+    app.dependency_overrides[get_now] = clock.now  # the general path: changes nothing else
+    try:
+        general = await client.post("/api/v1/interviews", json=body, headers=jane)
+    finally:
+        app.dependency_overrides.clear()
+    assert general.status_code == 201, general.text
+    assert answered == [True]  # the general path was not looked at by FastCreate
+    assert fast.content == general.content
+    for name in CREATED:
+        assert fast.headers.get(name) == general.headers.get(name), name
+    stored = await client.get(general.headers["location"], headers=jane)
+    assert stored.json() == general.json()
+    assert stored.headers["etag"] == general.headers["etag"]
+
+
+async def test_what_the_fast_create_does_not_answer_gets_the_general_answer(
+    client: httpx.AsyncClient, jane: Headers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answered = answered_by_fast_create(monkeypatch)
+    url = "/api/v1/interviews"
+    bad = await client.post(url, json=interview_body(company=""), headers=jane)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["body", "company"]
+    garbled = await client.post(
+        url, content=b"{not json", headers={**jane, "Content-Type": "application/json"}
+    )
+    assert garbled.status_code == 422
+    unknown = await client.post(
+        url, json=interview_body(), headers={"Authorization": "Bearer fu_unknown"}
+    )
+    assert unknown.status_code == 401
+    invite = interview_body(invite_uid="uid-1@calendar.example")
+    assert (await client.post(url, json=invite, headers=jane)).status_code == 201
+    again = await client.post(url, json=invite, headers=jane)
+    assert again.status_code == 409, again.text
+    assert answered == [False, False, False, True, False]
+    assert all(r.headers["content-type"] == "application/problem+json" for r in (bad, unknown))
+    # Never looked at: a key to remember, htmx, a form.
+    keyed = {**jane, "Idempotency-Key": "k-1"}
+    first = await client.post(url, json=interview_body(), headers=keyed)
+    replayed = await client.post(url, json=interview_body(), headers=keyed)
+    assert first.status_code == replayed.status_code == 201
+    assert replayed.headers["idempotent-replayed"] == "true"
+    assert replayed.content == first.content
+    htmx = await client.post(url, json=interview_body(), headers={**jane, "HX-Request": "true"})
+    assert htmx.status_code == 201 and htmx.headers["hx-redirect"].startswith("/interviews/")
+    assert answered == [False, False, False, True, False]
+    listed = (await client.get("/api/v1/interviews", headers=jane)).json()["items"]
+    assert len(listed) == 3  # the invite's, the keyed one (once) and the htmx one
+
+
+async def test_a_fast_create_runs_the_general_paths_statements_and_no_more(
+    app: Any, client: httpx.AsyncClient, jane: Headers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The token's user, the three inserts (interview, people, follow-ups: one statement
+    each, whatever their number) and the user's webhooks; the token's last use is recorded
+    at most once a minute, so only the first create of a minute writes it."""
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement.split()[0].upper() + " " + _table_of(statement))
+
+    answered = answered_by_fast_create(monkeypatch)
+    clock.clock.freeze(clock.now() + timedelta(minutes=5))
+    assert (await client.post("/api/v1/interviews", json=interview_body(), headers=jane)).is_success
+    event.listen(app.state.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        created = await client.post("/api/v1/interviews", json=interview_body(), headers=jane)
+    finally:
+        event.remove(app.state.engine.sync_engine, "before_cursor_execute", record)
+    assert created.status_code == 201 and answered == [True, True]
+    assert len(created.json()["followups"]) == 2
+    # On Postgres the token's user is found as the hot reads find it, on the asyncpg
+    # connection itself (app.accounts.reads), which SQLAlchemy's events do not see.
+    assert statements == [
+        *([] if on_postgres(app) else ["SELECT users"]),
+        "INSERT interviews",
+        "INSERT people",
+        "INSERT followups",
+        "SELECT webhooks",
+    ]
+
+
+def _table_of(statement: str) -> str:
+    """The first table a statement names after FROM or INTO."""
+    match = re.search(r"\b(?:FROM|INTO)\s+\"?(\w+)", statement, re.IGNORECASE)
+    return match.group(1) if match else "?"

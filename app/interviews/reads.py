@@ -2,8 +2,9 @@
 statement (the token's user joined in, app.accounts.reads; the people and follow-ups as arrays
 of rows), written straight to the wire shape with the ETag the general path computes.
 
-The same JSON and ETag as service.to_read and service.etag (tests/interviews/test_reads.py
-compares them), without building the ORM objects and the models."""
+The same JSON and ETag as service.to_read and service.etag (tests/test_fastpath.py compares
+them), without building the ORM objects and the models. A new interview's answer is written
+the same way from the rows just inserted (bundle_row), on every database."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ import orjson
 from app.accounts.reads import VIEWER, VIEWER_COLUMNS, Viewer, viewer_of
 from app.db import Driver
 from app.followups import reads as followups
+from app.followups.models import Followup
+from app.interviews.models import Interview, Person
 from app.wire import strong_etag
 
 _PERSON = ("id", "name", "email", "title", "role")
@@ -71,6 +74,62 @@ async def interview_row(
     viewer = viewer_of(row)
     assert viewer is not None
     return viewer, row
+
+
+def bundle_row(
+    interview: Interview, people: Sequence[Person], rows: Sequence[Followup]
+) -> dict[str, Any]:
+    """An interview with its people and follow-ups, as objects in memory, in the shape of a
+    row of the statement above (what interview_json takes)."""
+    return {
+        "id": str(interview.id),
+        "company": interview.company,
+        "role": interview.role,
+        "starts_at": interview.starts_at,
+        "duration_minutes": interview.duration_minutes,
+        "stage": interview.stage,
+        "location": interview.location,
+        "highlight": interview.highlight,
+        "excitement": interview.excitement,
+        "notes": interview.notes,
+        "response_promised_by": interview.response_promised_by,
+        "outcome": interview.outcome,
+        "invite_uid": interview.invite_uid,
+        "invite_sequence": interview.invite_sequence,
+        "last_reply_person_id": (
+            None if interview.last_reply_person_id is None else str(interview.last_reply_person_id)
+        ),
+        "last_reply_at": interview.last_reply_at,
+        "last_reply_subject": interview.last_reply_subject,
+        "created_at": interview.created_at,
+        "updated_at": interview.updated_at,
+        "people": [
+            (str(p.id), p.name, p.email, p.title, p.role)
+            for p in sorted(people, key=lambda p: p.position)
+        ],
+        "followups": [
+            (
+                str(f.id),
+                str(f.interview_id),
+                f.kind,
+                f.recipient_name,
+                f.recipient_email,
+                f.not_before,
+                f.due_at,
+                f.status,
+                f.sent_at,
+                f.subject,
+                f.body,
+                f.draft_edited,
+                f.snoozed,
+                f.cancel_reason,
+                f.sent_via,
+                f.send_error,
+                f.send_requested_at,
+            )
+            for f in rows
+        ],
+    }
 
 
 def _followup(values: Sequence[Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from app.followups import service as followups
 from app.idempotency import IdempotencyDep
 from app.interviews import invite_import, invites, service
 from app.interviews.pages import invite_page
+from app.interviews.repository import Bundle
 from app.interviews.schemas import InterviewCreate, InterviewRead, InterviewUpdate, Outcome
 from app.interviews.views import detail, outcome_note
 from app.web.htmx import HtmxDep, respond
@@ -28,6 +30,13 @@ def _one(read: InterviewRead, *, status: int = 200, location: bool = False) -> R
     if location:
         headers["Location"] = f"/api/v1/interviews/{read.id}"
     return json_response(read, status=status, headers=headers)
+
+
+def created_response(bundle: Bundle, now: datetime) -> Response:
+    """201 with the new interview (InterviewRead), its ETag and `Location`."""
+    body, etag = service.answer(bundle, now)
+    headers = {"ETag": etag, "Location": f"/api/v1/interviews/{bundle[0].id}"}
+    return Response(body, status_code=201, headers=headers, media_type="application/json")
 
 
 class UnsupportedMediaType(AppError):
@@ -131,10 +140,9 @@ async def create_interview(
     if (replay := await idempotency.replay()) is not None:
         return replay
     bundle = await service.create(session, user=user, data=data, now=now)
-    read = service.to_read(bundle, now)
-    response = await idempotency.remember(_one(read, status=201, location=True), now)
+    response = await idempotency.remember(created_response(bundle, now), now)
     if htmx.request:
-        return _go_to(f"/interviews/{read.id}", status=201)
+        return _go_to(f"/interviews/{bundle[0].id}", status=201)
     return response
 
 

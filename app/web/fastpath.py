@@ -1,6 +1,7 @@
-"""The hot reads answered before FastAPI's routing, on Postgres: the follow-ups list, one
-interview and `/me`, as JSON to an API token; and Today (`GET /`), the page or its htmx
-fragment, to a signed-in browser.
+"""The hot paths answered before FastAPI's routing. On Postgres, the hot reads: the
+follow-ups list, one interview and `/me`, as JSON to an API token; and Today (`GET /`), the
+page or its htmx fragment, to a signed-in browser. On every database, the hot write: a new
+interview (`POST /api/v1/interviews`) sent as JSON with an API token (FastCreate, below).
 
 Each costs one statement on a pooled asyncpg connection (the token's user joined into it,
 app.accounts.reads) and one orjson serialisation: no session, no dependency solving, no model
@@ -16,19 +17,24 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl
 
+import orjson
 from fastapi import FastAPI
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import Headers
 from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
 from starlette.routing import BaseRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import clock
 from app.accounts import reads as auth_reads
 from app.accounts import service as auth_service
+from app.accounts.models import User
 from app.config import Settings
 from app.db import Driver, driver_connection
 from app.deps import SESSION_COOKIE
@@ -37,6 +43,9 @@ from app.followups import reads as followup_reads
 from app.followups import today as today_service
 from app.followups.schedule import DueState, Kind, Status
 from app.interviews import reads as interview_reads
+from app.interviews import service as interview_service
+from app.interviews.router import created_response
+from app.interviews.schemas import InterviewCreate
 from app.me import service as profile
 from app.web.htmx import is_htmx, wants_html
 from app.web.templating import render
@@ -257,3 +266,130 @@ class FastReads:
                 None,
             )
         return self.page_routes[path]
+
+
+CREATE_PATH = "/api/v1/interviews"
+
+
+def _replayed(body: bytes, receive: Receive) -> Receive:
+    """`receive` for the general path once the body was read here: the body, then whatever
+    comes next (a disconnect)."""
+    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replay() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replay
+
+
+async def _body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise _GeneralPath  # the client left: the general path sees the same
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+class FastCreate:
+    """Records a new interview for an API token sending JSON, without FastAPI's routing,
+    dependency solving and body parsing (issue 13's T7), and passes every other request on.
+
+    What a create does is the general path's: the token's user (on Postgres as the hot reads
+    find it, app.accounts.reads), the body validated by the route's own model
+    (InterviewCreate), the rows made, inserted and announced by interviews.service.create in
+    one transaction (committed before the answer is sent), and the answer of the route
+    (interviews.router.created_response); tests/test_fastpath.py compares the two answers
+    byte for byte. Anything else — htmx or HTML, an Idempotency-Key,
+    another media type, a body or a token the general path would refuse, an error of the
+    service — goes on to the general path (with the body as it came), which answers it as
+    always: this layer never decides an error."""
+
+    def __init__(self, app: ASGIApp, *, application: FastAPI) -> None:
+        self.app = app
+        self.application = application
+        self.route: BaseRoute | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        token = None
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == CREATE_PATH:
+            token = self._token(Headers(scope=scope))
+        if token is None:
+            await self.app(scope, receive, send)
+            return
+        try:
+            body = await _body(receive)
+        except _GeneralPath:
+            await self.app(scope, receive, send)
+            return
+        response = await self._create(token, body)
+        if response is None:
+            await self.app(scope, _replayed(body, receive), send)
+            return
+        scope["route"] = self._route()
+        await response(scope, receive, send)
+
+    def _token(self, headers: Headers) -> str | None:
+        """The API token of a request this layer answers, else None."""
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        media = headers.get("content-type", "").partition(";")[0].strip().lower()
+        if (
+            scheme.lower() != "bearer"
+            or not token
+            or media != JSON
+            or "idempotency-key" in headers
+            or wants_html(headers)
+            or self.application.dependency_overrides  # tests that replace one see it used
+        ):
+            return None
+        return token
+
+    async def _create(self, token: str, body: bytes) -> Response | None:
+        try:
+            data = InterviewCreate.model_validate(orjson.loads(body))
+        except (orjson.JSONDecodeError, ValidationError):
+            return None  # the general path says what is wrong
+        now = clock.now()
+        async with self.application.state.sessionmaker() as session:
+            user = await self._user(session, token, now)
+            if user is None:
+                return None  # unknown or revoked: the general path's 401
+            try:
+                bundle = await interview_service.create(session, user=user, data=data, now=now)
+            except (AppError, IntegrityError):
+                await session.rollback()
+                return None  # e.g. an invite recorded already: the general path's 409
+            await session.commit()
+        return created_response(bundle, now)
+
+    @staticmethod
+    async def _user(session: AsyncSession, token: str, now: datetime) -> User | None:
+        """The token's active user, its use recorded. On Postgres as the hot reads find it
+        (app.accounts.reads: one statement on the session's own connection, no ORM load),
+        else as the general path does (accounts.service.user_for_token)."""
+        if session.get_bind().dialect.name != "postgresql":
+            return await auth_service.user_for_token(session, token=token, now=now)
+        connection = await session.connection()
+        raw = await connection.get_raw_connection()
+        driver = cast(Driver, raw.driver_connection)
+        found = await auth_reads.user_for_token(driver, auth_service.hash_secret(token))
+        if found is None:
+            return None
+        viewer, user = found
+        await auth_reads.record_use(driver, viewer, now)
+        return user
+
+    def _route(self) -> BaseRoute | None:
+        """The router's route, for the metrics' label."""
+        if self.route is None:
+            self.route = next(
+                (
+                    r
+                    for r in _declared(self.application.routes)
+                    if getattr(r, "operation_id", None) == "create_interview"
+                ),
+                None,
+            )
+        return self.route

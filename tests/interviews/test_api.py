@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import httpx
 
+from app.followups.schedule import DueState
+from app.interviews import service
+from app.interviews.schemas import InterviewRead
 from tests.helpers import PASSWORD, create_interview, interview_body
 
 
@@ -108,6 +111,32 @@ async def test_what_a_create_answers_is_what_is_stored(
     stored = await client.get(f"/api/v1/interviews/{answered['id']}", headers=jane)
     assert stored.json() == answered
     assert stored.headers["etag"] == created.headers["etag"]
+
+
+async def test_a_create_answers_the_documented_model_byte_for_byte_with_its_etag(
+    client: httpx.AsyncClient, jane: dict[str, str]
+) -> None:
+    """The answer is written from the rows (service.answer), not from the models: it is the
+    JSON the models write, and its ETag is theirs."""
+    me = await client.patch("/api/v1/me", json={"timezone": "Asia/Kolkata"}, headers=jane)
+    assert me.status_code == 200, me.text
+    body = interview_body(
+        starts_at="2026-12-01T15:00:00.5-08:00",
+        notes='Ünïcode ✓, "quotes", </script> 😀',
+        response_promised_by="2026-12-24",
+        invite_uid="uid-7@calendar.example",
+        invite_sequence=3,
+        people=[
+            {"name": "Ann Lee", "email": "ann@example.com", "role": "interviewer"},
+            {"name": "Dr. Bo Ng", "role": "hr", "title": "People partner"},
+        ],
+    )
+    created = await client.post("/api/v1/interviews", json=body, headers=jane)
+    assert created.status_code == 201, created.text
+    read = InterviewRead.model_validate_json(created.content)
+    assert read.model_dump_json().encode() == created.content
+    assert created.headers["etag"] == service.etag(read)
+    assert [f.due_state for f in read.followups] == [DueState.UPCOMING] * 2
 
 
 async def test_list_pages_with_a_stable_cursor(
