@@ -26,6 +26,8 @@ from typing import Any
 
 import httpx
 
+from bench import hotpath
+
 Asgi = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 # asyncpg's protocol methods that each send a request and wait for ReadyForQuery.
 ROUND_TRIPS = (
@@ -73,36 +75,14 @@ def count_round_trips() -> None:
 
 
 async def post(app: Asgi, path: str, body: bytes, token: str) -> tuple[int, bytes]:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": [
-            (b"host", b"bench"),
-            (b"authorization", f"Bearer {token}".encode()),
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"accept", b"*/*"),
-        ],
-        "client": ("127.0.0.1", 1),
-        "server": ("127.0.0.1", 80),
-    }
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
-    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+    headers = [
+        (b"authorization", f"Bearer {token}".encode()),
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"accept", b"*/*"),
+    ]
+    status, _, answer = await hotpath.call(app, path, "", headers, method="POST", body=body)
+    return status, answer
 
 
 async def run(app: Asgi, bodies: list[bytes], token: str) -> tuple[float, float, float]:
