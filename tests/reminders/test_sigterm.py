@@ -76,6 +76,9 @@ async def test_sigterm_stops_the_worker_with_nothing_lost_or_doubled(
             assert len(smtp.handler.received) >= 150
             signalled = time.monotonic()
             process.send_signal(signal.SIGTERM)
+            # A worker that finished its batch first would still be sending: it must stop
+            # mid-batch (the statuses below say it did), and fail here rather than hang. How
+            # long it took is printed, not asserted (a busy machine stretches it).
             _, err = await asyncio.wait_for(process.communicate(), timeout=10)
             stderr = err.decode()
             took = time.monotonic() - signalled
@@ -84,7 +87,6 @@ async def test_sigterm_stops_the_worker_with_nothing_lost_or_doubled(
                 process.kill()
                 await process.wait()
         assert process.returncode == 0, stderr
-        assert took < 5
         assert '"event": "stopped"' in stderr
 
         ids = Counter(str(r.message["Message-ID"]) for r in smtp.handler.received)
